@@ -1,0 +1,114 @@
+//! Builds the `contree-auth` guest component for `wasm32-wasip2` and hands its
+//! path to the crate as `CONTREE_AUTH_WASM`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_PACKAGE: &str = "contree-auth";
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("host-test lives inside the workspace")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+
+    for path in ["src", "wit", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let wasm = build_guest(&workspace);
+    println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
+    println!(
+        "cargo:rustc-env=CONTREE_HOST_TEST_CACHE_DIR={}",
+        out_dir.join("cwasm-cache").display()
+    );
+    println!(
+        "cargo:rustc-env=CONTREE_HOST_WASMTIME_VERSION={}",
+        wasmtime_version(&workspace.join("Cargo.lock"))
+    );
+}
+
+fn build_guest(workspace: &Path) -> PathBuf {
+    // A target dir of its own: the outer cargo holds the lock on the default one.
+    let target_dir = workspace.join("target").join("guest");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--release", "--locked", "--target", GUEST_TARGET])
+        .args(["--package", GUEST_PACKAGE])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // Flags and wrappers meant for the outer (native) build would break or
+    // re-lint the wasm build: RUSTFLAGS may carry host-only codegen flags,
+    // and under `cargo clippy` the workspace wrapper is clippy-driver.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CLIPPY_ARGS",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    // Miri's own rustc wrapper and sysroot cannot build wasm.
+    if env::var_os("CARGO_CFG_MIRI").is_some() {
+        cmd.env_remove("RUSTC").env_remove("RUSTC_WRAPPER");
+    }
+
+    let output = match cmd.output() {
+        Ok(output) => output,
+        Err(err) => fail(&format!("could not run cargo to build the guest: {err}")),
+    };
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        fail(&format!(
+            "building the guest component failed ({}): cargo build --release --locked \
+             --target {GUEST_TARGET} --package {GUEST_PACKAGE} --target-dir {}",
+            output.status,
+            target_dir.display()
+        ));
+    }
+
+    let wasm = target_dir
+        .join(GUEST_TARGET)
+        .join("release")
+        .join(format!("{}.wasm", GUEST_PACKAGE.replace('-', "_")));
+    if !wasm.is_file() {
+        fail(&format!(
+            "the guest build succeeded but {} is missing",
+            wasm.display()
+        ));
+    }
+    wasm
+}
+
+fn wasmtime_version(lock: &Path) -> String {
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasmtime\""
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+        {
+            return version.to_string();
+        }
+    }
+    "unknown".to_string()
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1);
+}

@@ -1,0 +1,242 @@
+//! The embedding: one engine and one compiled component, instantiated afresh
+//! for every run with exactly the arguments, environment, directories and
+//! stdio that the run asks for.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::cache::{self, CacheUse};
+
+/// The exit code reported when the guest traps (a Rust panic in the guest
+/// aborts, which is a trap).
+pub const TRAP_EXIT_CODE: i32 = 101;
+
+/// Captured output beyond this is an error of the guest's write.
+const CAPTURE_LIMIT: usize = 64 << 20;
+
+/// What the guest sees on its standard input.
+#[derive(Clone, Debug)]
+pub enum Stdin {
+    Bytes(Vec<u8>),
+    /// The launcher's own standard input (a terminal stays a terminal).
+    Inherit,
+}
+
+impl Default for Stdin {
+    fn default() -> Self {
+        Stdin::Bytes(Vec::new())
+    }
+}
+
+/// One run of the component.
+#[derive(Clone, Debug, Default)]
+pub struct RunSpec {
+    /// The guest's argv, `argv[0]` included.
+    pub args: Vec<String>,
+    /// The guest's whole environment: nothing is inherited.
+    pub env: Vec<(String, String)>,
+    /// `(host directory, guest path)`, readable and writable.
+    pub preopens: Vec<(PathBuf, String)>,
+    pub stdin: Stdin,
+    /// Capture stdout/stderr into the [`Outcome`]; otherwise inherit them.
+    pub capture: bool,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// 0 when `run` returned ok, 1 when it returned an error, the code given to
+    /// `wasi:cli/exit`, or [`TRAP_EXIT_CODE`] on a trap.
+    pub code: i32,
+    /// Lossy UTF-8; empty unless captured.
+    pub stdout: String,
+    /// Lossy UTF-8; empty unless captured. A trap's text is appended.
+    pub stderr: String,
+    /// The trap, with its wasm backtrace, when the guest trapped.
+    pub trap: Option<String>,
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        self.code == 0 && self.trap.is_none()
+    }
+}
+
+/// The wasmtime configuration shared by the launcher, the tests and the
+/// compile cache (a cached entry is only valid for the same configuration).
+pub fn engine() -> anyhow::Result<Engine> {
+    let config = Config::new();
+    Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// A compiled, linked component, ready to run any number of times, from any
+/// number of threads.
+pub struct Runner {
+    engine: Engine,
+    pre: CommandPre<Host>,
+    cache_use: CacheUse,
+}
+
+impl Runner {
+    /// Compiles `wasm` (or loads it from `cache_dir`, see [`cache`]) and links it
+    /// against WASI 0.2 and `wasi:http` outgoing requests.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<Runner> {
+        let engine = engine()?;
+        let (component, cache_use) = cache::load_component(&engine, wasm, cache_dir)?;
+        let mut linker = Linker::<Host>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("linking the component")?;
+        let pre = CommandPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the component does not export wasi:cli/run")?;
+        Ok(Runner {
+            engine,
+            pre,
+            cache_use,
+        })
+    }
+
+    /// Like [`Runner::new`], reading the component from a file.
+    pub fn from_file(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Runner> {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Runner::new(&wasm, cache_dir)
+    }
+
+    /// The runner of [`crate::component_path`], built once per process, with a
+    /// compile cache in the build directory so that test binaries after the
+    /// first skip compilation.
+    pub fn shared() -> anyhow::Result<&'static Runner> {
+        static SHARED: OnceLock<Result<Runner, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let cache = Path::new(env!("CONTREE_HOST_TEST_CACHE_DIR"));
+                Runner::from_file(crate::component_path(), Some(cache))
+                    .map_err(|err| format!("{err:#}"))
+            })
+            .as_ref()
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether the compiled code came from the cache.
+    pub fn cache_use(&self) -> CacheUse {
+        self.cache_use
+    }
+
+    /// Runs `wasi:cli/run` once. An error means the run could not be set up
+    /// (for example a preopen that does not exist); whatever the guest does,
+    /// traps included, ends up in the [`Outcome`].
+    pub fn run(&self, spec: RunSpec) -> anyhow::Result<Outcome> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.args(&spec.args).envs(&spec.env);
+        for (host, guest) in &spec.preopens {
+            builder
+                .preopened_dir(host, guest, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("opening {} for the component", host.display()))?;
+        }
+        match spec.stdin {
+            Stdin::Bytes(bytes) => {
+                builder.stdin(MemoryInputPipe::new(bytes));
+            }
+            Stdin::Inherit => {
+                builder.inherit_stdin();
+            }
+        }
+        let captured = if spec.capture {
+            let stdout = MemoryOutputPipe::new(CAPTURE_LIMIT);
+            let stderr = MemoryOutputPipe::new(CAPTURE_LIMIT);
+            builder.stdout(stdout.clone()).stderr(stderr.clone());
+            Some((stdout, stderr))
+        } else {
+            builder.inherit_stdout().inherit_stderr();
+            None
+        };
+
+        let host = Host {
+            wasi: builder.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&self.engine, host);
+        let command: Command = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating the component")?;
+        let result = command.wasi_cli_run().call_run(&mut store);
+        drop(store);
+
+        let (code, trap) = match result {
+            Ok(Ok(())) => (0, None),
+            Ok(Err(())) => (1, None),
+            Err(err) => match err.downcast_ref::<I32Exit>() {
+                Some(exit) => (exit.0, None),
+                None => (TRAP_EXIT_CODE, Some(format!("{err:?}"))),
+            },
+        };
+        let (stdout, mut stderr) = match captured {
+            Some((out, err)) => (lossy(&out), lossy(&err)),
+            None => (String::new(), String::new()),
+        };
+        if let Some(trap) = &trap {
+            if !stderr.is_empty() && !stderr.ends_with('\n') {
+                stderr.push('\n');
+            }
+            stderr.push_str("trap: ");
+            stderr.push_str(trap);
+            stderr.push('\n');
+        }
+        Ok(Outcome {
+            code,
+            stdout,
+            stderr,
+            trap,
+        })
+    }
+}
+
+fn lossy(pipe: &MemoryOutputPipe) -> String {
+    String::from_utf8_lossy(&pipe.contents()).into_owned()
+}
+
+struct Host {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The profile operations. The CLI (`cli/`) and the WIT export (`component.rs`)
+//! are thin layers over these functions: they resolve inputs (flags,
+//! environment, prompts) and present results, nothing more.
+
+use crate::config::profile::{self, AUTH_TYPE_IAM, AUTH_TYPE_JWT, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
+use crate::config::store::{Loaded, Store};
+use crate::error::AuthError;
+use crate::http::{BaseUrl, Transport};
+use crate::probe::{self, Probe};
+use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
+
+/// What every operation works with.
+pub struct Context<'a> {
+    pub store: Store,
+    pub transport: &'a dyn Transport,
+    /// `CONTREE_PROFILE`, which overrides the active profile recorded in the file.
+    pub profile_override: Option<String>,
+}
+
+/// A profile as shown to people and hosts: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileView {
+    pub name: String,
+    pub auth_type: String,
+    pub url: String,
+    pub project: String,
+    pub token_sha256: String,
+    pub active: bool,
+}
+
+impl ProfileView {
+    fn new(profile: &Profile, active: &str) -> ProfileView {
+        ProfileView {
+            name: profile.name.clone(),
+            auth_type: profile.auth_type.clone(),
+            url: profile.url.clone(),
+            project: profile.project.clone().unwrap_or_default(),
+            token_sha256: profile.token_sha256(),
+            active: profile.name == active,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileStatus {
+    pub profile: ProfileView,
+    pub probe: Probe,
+}
+
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub profiles: Vec<ProfileStatus>,
+    pub active: String,
+    pub active_exists: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SaveRequest {
+    pub name: String,
+    pub token: Secret,
+    /// `None`: the default URL for iam; required for jwt.
+    pub url: Option<String>,
+    pub auth_type: String,
+    pub project: Option<String>,
+    pub overwrite: bool,
+    pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SaveOutcome {
+    pub profile: ProfileView,
+    pub list_permission: bool,
+    pub path: String,
+    pub replaced: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Removal {
+    pub removed: String,
+    pub active: String,
+    pub deleted_files: Vec<String>,
+}
+
+impl Context<'_> {
+    fn active_name(&self, loaded: &Loaded) -> String {
+        self.profile_override
+            .clone()
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| loaded.recorded_active.clone())
+    }
+
+    pub fn load(&self) -> Result<Loaded, AuthError> {
+        self.store.load()
+    }
+
+    pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
+        Ok(self.store.load()?.get(name).is_some())
+    }
+
+    /// Every profile in file order with its status.
+    pub fn list_profiles(&self, offline: bool) -> Result<Listing, AuthError> {
+        let loaded = self.store.load()?;
+        let active = self.active_name(&loaded);
+        let probes = probe::probe_all(self.transport, &loaded.profiles, offline);
+        let profiles = loaded
+            .profiles
+            .iter()
+            .zip(probes)
+            .map(|(p, probe)| ProfileStatus {
+                profile: ProfileView::new(p, &active),
+                probe,
+            })
+            .collect();
+        Ok(Listing {
+            active_exists: loaded.get(&active).is_some(),
+            active,
+            profiles,
+        })
+    }
+
+    /// Checks the request, verifies the token with whoami, then writes the profile.
+    pub fn save_profile(&self, request: SaveRequest, progress: &mut dyn FnMut(&str)) -> Result<SaveOutcome, AuthError> {
+        validate_name(&request.name)?;
+        let exists = self.profile_exists(&request.name)?;
+        if exists && !request.overwrite {
+            return Err(AuthError::AlreadyExists(request.name));
+        }
+        let profile = checked_profile(&request)?;
+        let url = BaseUrl::parse(&profile.url).map_err(|m| AuthError::invalid("url", m))?;
+        url.check_transport_security(request.allow_insecure_http)
+            .map_err(|m| AuthError::invalid("url", m))?;
+        let project = profile.is_iam().then_some(profile.project.as_deref()).flatten();
+        let whoami_request = whoami::request(&url, &request.token, project);
+        let whoami = whoami::verify(self.transport, &whoami_request, &request.token, progress)?;
+
+        let replaced = self.store.modify(|doc| {
+            let section = profile::section_name(&profile.name);
+            let replaced = doc.section(&section).is_some();
+            if replaced && !request.overwrite {
+                return Err(AuthError::AlreadyExists(profile.name.clone()));
+            }
+            let active = profile::recorded_active(doc);
+            profile::set_active(doc, &active);
+            profile::write_profile(doc, &profile);
+            Ok(replaced)
+        })?;
+        Ok(SaveOutcome {
+            profile: ProfileView::new(&profile, &self.active_name(&self.store.load()?)),
+            list_permission: whoami.has_permission(REQUIRED_PERMISSION),
+            path: self.store.auth_path.display().to_string(),
+            replaced: replaced || exists,
+        })
+    }
+
+    pub fn switch_profile(&self, name: &str) -> Result<(), AuthError> {
+        if !self.profile_exists(name)? {
+            return Err(AuthError::NotFound(name.to_string()));
+        }
+        self.store.modify(|doc| {
+            profile::set_active(doc, name);
+            Ok(())
+        })
+    }
+
+    /// Deletes the profile and its session databases. When it was the
+    /// active one, the first remaining profile (or `default`) takes over.
+    pub fn remove_profile(&self, name: &str) -> Result<Removal, AuthError> {
+        let loaded = self.store.load()?;
+        if loaded.get(name).is_none() {
+            return Err(AuthError::NotFound(name.to_string()));
+        }
+        let active = self.store.modify(|doc| {
+            doc.remove_section(&profile::section_name(name));
+            let mut active = profile::recorded_active(doc);
+            if active == name {
+                active = loaded
+                    .profiles
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .find(|&other| other != name)
+                    .unwrap_or(DEFAULT_PROFILE)
+                    .to_string();
+            }
+            profile::set_active(doc, &active);
+            Ok(active)
+        })?;
+        Ok(Removal {
+            removed: name.to_string(),
+            active,
+            deleted_files: self.store.remove_session_databases(name),
+        })
+    }
+
+    /// whoami for a saved profile (the active one when `name` is `None`).
+    pub fn whoami(&self, name: Option<&str>, progress: &mut dyn FnMut(&str)) -> Result<WhoAmI, AuthError> {
+        let loaded = self.store.load()?;
+        let name = name.map(str::to_string).unwrap_or_else(|| self.active_name(&loaded));
+        let profile = loaded.get(&name).ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        let request = probe::prepare(profile).map_err(|m| AuthError::invalid("profile", m))?;
+        let token = profile.token.as_ref().ok_or_else(|| AuthError::invalid("token", "no token saved"))?;
+        whoami::verify(self.transport, &request, token, progress)
+    }
+}
+
+/// The profile a save request describes, with every value checked so that
+/// the INI file (and the Python CLI reading it) gets back exactly what was given.
+fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
+    let name = &request.name;
+    let quoted = crate::python::repr(name);
+    if request.auth_type != AUTH_TYPE_IAM && request.auth_type != AUTH_TYPE_JWT {
+        return Err(AuthError::invalid("auth-type", "auth type must be iam or jwt"));
+    }
+    let is_iam = request.auth_type == AUTH_TYPE_IAM;
+    if request.token.is_empty() {
+        return Err(AuthError::invalid(
+            "token",
+            format!("No token configured for profile {quoted}. Run `contree auth` first."),
+        ));
+    }
+    check_value("token", request.token.expose())?;
+    let url = match request.url.as_deref().map(|u| u.trim_end_matches('/')) {
+        Some(url) if !url.is_empty() => url.to_string(),
+        _ if is_iam => DEFAULT_IAM_URL.to_string(),
+        _ => return Err(AuthError::invalid("url", "URL is required for JWT auth")),
+    };
+    check_value("url", &url)?;
+    let project = if is_iam {
+        let project = request.project.clone().filter(|p| !p.is_empty()).ok_or_else(|| {
+            AuthError::invalid(
+                "project",
+                format!("No project configured for IAM profile {quoted}. Run `contree auth` first."),
+            )
+        })?;
+        check_value("project", &project)?;
+        Some(project)
+    } else {
+        None
+    };
+    Ok(Profile {
+        name: name.clone(),
+        auth_type: request.auth_type.clone(),
+        url,
+        project,
+        token: Some(request.token.clone()),
+    })
+}
+
+/// Names become section headers and session file names.
+pub fn validate_name(name: &str) -> Result<(), AuthError> {
+    let bad = |why: &str| Err(AuthError::invalid("name", format!("invalid profile name {}: {why}", crate::python::repr(name))));
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.len() > 128 {
+        return bad("longer than 128 bytes");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("control characters (such as newlines) are not allowed");
+    }
+    if name.contains(['[', ']', '/', '\\']) || name == "." || name == ".." {
+        return bad("'[', ']', '/' and '\\' are not allowed");
+    }
+    if name.trim() != name {
+        return bad("leading or trailing spaces are not allowed");
+    }
+    Ok(())
+}
+
+/// A value must survive the INI format unchanged: one line, no padding.
+fn check_value(field: &str, value: &str) -> Result<(), AuthError> {
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::invalid(
+            field,
+            format!("the {field} contains a control character (such as a newline)"),
+        ));
+    }
+    if value.trim() != value {
+        return Err(AuthError::invalid(
+            field,
+            format!("the {field} has leading or trailing spaces"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str, token: &str, auth_type: &str) -> SaveRequest {
+        SaveRequest {
+            name: name.into(),
+            token: Secret::new(token),
+            url: Some("http://127.0.0.1:1/".into()),
+            auth_type: auth_type.into(),
+            project: Some("p".into()),
+            overwrite: false,
+            allow_insecure_http: false,
+        }
+    }
+
+    #[test]
+    fn checks_values_before_anything_is_sent() {
+        assert!(checked_profile(&request("a", "", "iam")).is_err());
+        assert!(checked_profile(&request("a", "t\nx", "iam")).is_err());
+        assert!(checked_profile(&request("a", "t", "other")).is_err());
+        let jwt = checked_profile(&request("a", "t", "jwt")).unwrap();
+        assert_eq!(jwt.url, "http://127.0.0.1:1");
+        assert_eq!(jwt.project, None);
+        let mut no_project = request("a", "t", "iam");
+        no_project.project = None;
+        assert_eq!(
+            checked_profile(&no_project).unwrap_err().to_string(),
+            "No project configured for IAM profile 'a'. Run `contree auth` first."
+        );
+    }
+
+    #[test]
+    fn names_that_would_break_the_file_are_refused() {
+        for name in ["", "a]b", "a\nb", "../x", "a/b", " a"] {
+            assert!(validate_name(name).is_err(), "{name:?}");
+        }
+        for name in ["default", "work-2", "naïve", "a b"] {
+            assert!(validate_name(name).is_ok(), "{name:?}");
+        }
+    }
+}

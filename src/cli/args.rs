@@ -1,0 +1,269 @@
+//! The command line, as the reference `contree` parses it for `auth`.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+const TOP_ABOUT: &str = "ConTree CLI: `contree auth`, the credential and profile manager, as a WASI component.";
+
+const TOP_AFTER: &str = "\
+environment variables:
+  CONTREE_HOME             Config directory (default: $XDG_CONFIG_HOME/contree or ~/.config/contree)
+  CONTREE_PROFILE          Active config profile (selects which profile to use)
+
+registration-time fallbacks (only read by `contree auth`, not at runtime):
+  CONTREE_TOKEN / NEBIUS_API_KEY        Token used when --token is omitted
+  CONTREE_URL                           URL used when --url is omitted
+  CONTREE_PROJECT / NEBIUS_AI_PROJECT   Project ID used when --project is omitted";
+
+const AUTH_ABOUT: &str = "\
+Configure authentication credentials.
+
+Validates a token against the API (GET /v1/whoami) and saves it to the
+config file under the specified profile. The token is prompted securely
+via getpass if --token is not provided.
+
+Supports two auth types:
+  iam (default) — bearer token + project ID, default URL provided
+  jwt (legacy)  — bearer token only, URL must be specified
+
+Environment variable fallbacks during registration:
+  CONTREE_TOKEN / NEBIUS_API_KEY     used when --token is omitted
+  CONTREE_URL                        used when --url is omitted
+  CONTREE_PROJECT / NEBIUS_AI_PROJECT used when --project is omitted (IAM)
+
+Other commands ignore these variables; only ``contree auth`` reads
+them. ``CONTREE_PROFILE`` selects the profile for any command.
+
+Subcommands:
+  profiles    List saved profiles (* marks active)
+  switch NAME Switch the active profile";
+
+const AUTH_AFTER: &str = "\
+for coding agents:
+  `auth` verifies token with /v1/whoami before writing config
+  mutates local config file and may prompt for token if omitted
+  use `auth profiles` for read-only profile discovery
+
+agent note:
+  Before using this command in an automated workflow, read:
+    contree agent";
+
+const LIST_AFTER: &str = "\
+for coding agents: read-only command
+
+status values:
+  ok        probe succeeded and the token has the list permission
+  inactive  probe succeeded but the token lacks the list permission
+            (sandboxes are disabled on this project)
+  timeout   probe did not complete within 2 seconds
+  error     probe failed for another reason (bad token, network/API error,
+            no token saved, bad URL)
+  offline   --offline was passed, so no probe was attempted
+
+For automation and agents, prefer:
+  contree -f json auth ls
+  contree -f json auth ls --offline";
+
+const MUTATES: &str = "for coding agents: mutates local config state";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "contree",
+    about = TOP_ABOUT,
+    after_help = TOP_AFTER,
+    disable_version_flag = true,
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    subcommand_required = true,
+    arg_required_else_help = true,
+)]
+pub struct Cli {
+    /// Output format
+    #[arg(
+        short = 'f',
+        long = "format",
+        visible_short_alias = 'o',
+        visible_alias = "output",
+        value_name = "FORMAT",
+        default_value = "default",
+        value_parser = Format::NAMES,
+    )]
+    pub format: String,
+
+    /// Config file path (default: $CONTREE_HOME/auth.ini)
+    #[arg(short = 'c', long = "config", value_name = "CONFIG")]
+    pub config: Option<String>,
+
+    /// Logging level (log lines go to stderr)
+    #[arg(
+        short = 'L',
+        long = "log-level",
+        value_name = "LEVEL",
+        default_value = "info",
+        value_parser = ["debug", "info", "warning", "error", "critical"],
+    )]
+    pub log_level: String,
+
+    /// Show program's version number and exit
+    #[arg(short = 'v', long = "version", action = ArgAction::Version)]
+    version: Option<bool>,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Configure authentication
+    #[command(long_about = AUTH_ABOUT, after_help = AUTH_AFTER, disable_help_flag = true)]
+    Auth(AuthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// API token (prompted if omitted)
+    #[arg(long = "token", value_name = "AUTH_TOKEN")]
+    pub token: Option<String>,
+
+    /// Read the token from standard input (keeps it out of `ps` and shell history)
+    #[arg(long = "token-stdin", conflicts_with = "token")]
+    pub token_stdin: bool,
+
+    /// API base URL
+    #[arg(short = 'u', long = "url", value_name = "AUTH_URL")]
+    pub url: Option<String>,
+
+    /// Auth type
+    #[arg(long = "type", value_name = "TYPE", default_value = "iam", value_parser = ["iam", "jwt"])]
+    pub auth_type: String,
+
+    /// Project ID (IAM only)
+    #[arg(short = 'P', long = "project", value_name = "AUTH_PROJECT")]
+    pub project: Option<String>,
+
+    /// Profile name (default: default)
+    #[arg(short = 'p', long = "profile", value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Overwrite existing profile without confirmation
+    #[arg(short = 'y', long = "force", short_alias = 'f')]
+    pub force: bool,
+
+    /// Allow http:// to a host other than loopback (the token travels in clear text)
+    #[arg(long = "allow-insecure-http")]
+    pub allow_insecure_http: bool,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+
+    #[command(subcommand)]
+    pub action: Option<AuthAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// List saved profiles
+    #[command(
+        visible_aliases = ["ls", "profiles"],
+        long_about = "List configured local profiles and active marker.",
+        after_help = LIST_AFTER,
+        disable_help_flag = true,
+    )]
+    List {
+        /// Do not probe /v1/whoami; mark all profile statuses as offline
+        #[arg(short = 'O', long = "offline")]
+        offline: bool,
+
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
+
+    /// Switch active profile
+    #[command(
+        long_about = "Set [DEFAULT] profile in local config file.",
+        after_help = MUTATES,
+        disable_help_flag = true,
+    )]
+    Switch {
+        /// Profile to activate
+        profile_name: String,
+
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
+
+    /// Remove a saved profile
+    #[command(
+        visible_aliases = ["rm", "del"],
+        long_about = "Delete a profile section from config.",
+        after_help = MUTATES,
+        disable_help_flag = true,
+    )]
+    Remove {
+        /// Profile to remove
+        profile_name: String,
+
+        /// Do not ask for confirmation
+        #[arg(short = 'y', long = "force", short_alias = 'f')]
+        force: bool,
+
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
+}
+
+pub fn version() -> &'static str {
+    concat!(env!("CARGO_PKG_VERSION"), " (contree-auth, wasm32-wasip2)")
+}
+
+/// Parses argv (argv[0] included), or returns clap's error (help and
+/// version are "errors" that print to stdout and exit 0).
+pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command().version(version());
+    let matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(line: &str) -> Result<Cli, clap::Error> {
+        let args: Vec<String> = std::iter::once("contree").chain(line.split_whitespace()).map(String::from).collect();
+        parse(&args)
+    }
+
+    #[test]
+    fn aliases_and_globals() {
+        let cli = parse_words("-o json -c /x/auth.ini auth ls -O").unwrap();
+        assert_eq!(cli.format, "json");
+        assert_eq!(cli.config.as_deref(), Some("/x/auth.ini"));
+        let Command::Auth(auth) = cli.command;
+        assert!(matches!(auth.action, Some(AuthAction::List { offline: true, .. })));
+        for alias in ["rm", "del", "remove"] {
+            let cli = parse_words(&format!("--output csv auth {alias} x -y")).unwrap();
+            let Command::Auth(auth) = cli.command;
+            assert!(matches!(auth.action, Some(AuthAction::Remove { force: true, .. })));
+        }
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        for line in ["-f xml auth ls", "auth --type x", "auth switch", "nope", "auth --token a --token-stdin"] {
+            let err = parse_words(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line}");
+        }
+        assert_eq!(parse_words("auth --help").unwrap_err().exit_code(), 0);
+        assert_eq!(parse_words("-v").unwrap_err().exit_code(), 0);
+    }
+}

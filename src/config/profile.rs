@@ -1,0 +1,185 @@
+//! Profiles as `contree_client.profiles` reads and writes them.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use super::ini::{self, Document, Section};
+
+pub const DEFAULT_IAM_URL: &str = "https://api.tokenfactory.nebius.com/sandboxes";
+pub const PROFILE_PREFIX: &str = "profile:";
+pub const DEFAULT_PROFILE: &str = "default";
+pub const AUTH_TYPE_IAM: &str = "iam";
+pub const AUTH_TYPE_JWT: &str = "jwt";
+
+/// A token. Its `Debug` never shows it; [`Secret::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(token: impl Into<String>) -> Self {
+        Secret(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(sha256:{})", token_sha256(Some(self)))
+    }
+}
+
+/// First 16 hex digits of the token's SHA-256, or `<no token>`.
+pub fn token_sha256(token: Option<&Secret>) -> String {
+    match token {
+        Some(token) if !token.is_empty() => {
+            let digest = Sha256::digest(token.expose().as_bytes());
+            digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        }
+        _ => "<no token>".to_string(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    /// As written in the file; anything but `iam` behaves as `jwt`.
+    pub auth_type: String,
+    pub url: String,
+    pub project: Option<String>,
+    pub token: Option<Secret>,
+}
+
+impl Profile {
+    pub fn is_iam(&self) -> bool {
+        self.auth_type == AUTH_TYPE_IAM
+    }
+
+    pub fn token_sha256(&self) -> String {
+        token_sha256(self.token.as_ref())
+    }
+}
+
+/// A value that could not be read (a bad `%` in it), with its section.
+#[derive(Debug)]
+pub struct BadValue {
+    pub section: String,
+    pub message: String,
+}
+
+/// Every `[profile:NAME]` section, in file order, read as `load_profiles` does.
+pub fn read_profiles(doc: &Document) -> Result<Vec<Profile>, BadValue> {
+    doc.sections
+        .iter()
+        .filter_map(|section| {
+            let name = section.name.strip_prefix(PROFILE_PREFIX)?;
+            Some(read_profile(doc, section, name))
+        })
+        .collect()
+}
+
+fn read_profile(doc: &Document, section: &Section, name: &str) -> Result<Profile, BadValue> {
+    let get = |key: &str| -> Result<Option<String>, BadValue> {
+        doc.get_in(section, key).transpose().map_err(|message| BadValue {
+            section: section.name.clone(),
+            message,
+        })
+    };
+    let auth_type = get("type")?.unwrap_or_else(|| AUTH_TYPE_JWT.to_string());
+    let default_url = if auth_type == AUTH_TYPE_IAM { DEFAULT_IAM_URL } else { "" };
+    let url = get("url")?.unwrap_or_else(|| default_url.to_string());
+    Ok(Profile {
+        name: name.to_string(),
+        url: url.trim_end_matches('/').to_string(),
+        token: get("token")?.map(Secret::new),
+        project: get("project")?,
+        auth_type,
+    })
+}
+
+/// The active profile recorded in the file: `[DEFAULT] profile`, else `default`.
+pub fn recorded_active(doc: &Document) -> String {
+    doc.defaults
+        .raw("profile")
+        .map(str::to_string)
+        .unwrap_or_else(|| DEFAULT_PROFILE.to_string())
+}
+
+pub fn section_name(profile: &str) -> String {
+    format!("{PROFILE_PREFIX}{profile}")
+}
+
+/// Writes the profile as `Profile.save` does (url, token, type, project),
+/// keeping any other keys of the section and its place in the file.
+pub fn write_profile(doc: &mut Document, profile: &Profile) {
+    let section = doc.section_or_insert(&section_name(&profile.name));
+    section.set_raw("url", ini::escape(&profile.url));
+    let token = profile.token.as_ref().map(Secret::expose).unwrap_or("");
+    section.set_raw("token", ini::escape(token));
+    section.set_raw("type", ini::escape(&profile.auth_type));
+    match profile.project.as_deref().filter(|p| !p.is_empty()) {
+        Some(project) => section.set_raw("project", ini::escape(project)),
+        // a re-save without a project must not resurrect the old one
+        None => section.remove("project"),
+    }
+}
+
+/// Sets `[DEFAULT] profile`, the pointer every command resolves.
+pub fn set_active(doc: &mut Document, name: &str) {
+    doc.defaults.set_raw("profile", ini::escape(name));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hash_is_sha256_prefix() {
+        // sha256("secret") = 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
+        assert_eq!(token_sha256(Some(&Secret::new("secret"))), "2bb80d537b1da3e3");
+        assert_eq!(token_sha256(Some(&Secret::new(""))), "<no token>");
+        assert_eq!(token_sha256(None), "<no token>");
+        assert!(!format!("{:?}", Secret::new("secret")).contains("secret\""));
+    }
+
+    #[test]
+    fn read_defaults_follow_the_reference() {
+        let doc = Document::parse(
+            "[DEFAULT]\nprofile = b\n[profile:a]\ntoken = t\n[profile:b]\ntype = iam\nurl = http://h/\n[other]\nx = 1\n[profile:c]\ntype = iam\n",
+        )
+        .unwrap();
+        let profiles = read_profiles(&doc).unwrap();
+        let names: Vec<_> = profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(profiles[0].auth_type, "jwt");
+        assert_eq!(profiles[0].url, "");
+        assert_eq!(profiles[1].url, "http://h");
+        assert_eq!(profiles[1].token, None);
+        assert_eq!(profiles[2].url, DEFAULT_IAM_URL);
+        assert_eq!(recorded_active(&doc), "b");
+    }
+
+    #[test]
+    fn rewrite_drops_stale_project_and_keeps_other_keys() {
+        let mut doc = Document::parse("[profile:a]\nurl = u\nproject = p\nextra = keep\n").unwrap();
+        let profile = Profile {
+            name: "a".into(),
+            auth_type: "jwt".into(),
+            url: "http://x".into(),
+            project: None,
+            token: Some(Secret::new("50%")),
+        };
+        write_profile(&mut doc, &profile);
+        assert_eq!(
+            doc.write(),
+            "[profile:a]\nurl = http://x\nextra = keep\ntoken = 50%%\ntype = jwt\n\n"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Output formats for rows of `key: value`, byte-compatible with the
+//! reference CLI's formatters where it has one (json is Python's
+//! `json.dumps`, csv is Python's `csv.writer`, and so on).
+
+mod json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Default,
+    Table,
+    Json,
+    JsonPretty,
+    Csv,
+    Tsv,
+    Plain,
+    Toml,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 8] = ["default", "table", "json", "json-pretty", "csv", "tsv", "plain", "toml"];
+
+    pub fn parse(name: &str) -> Option<Format> {
+        Some(match name {
+            "default" => Format::Default,
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "json-pretty" => Format::JsonPretty,
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "plain" => Format::Plain,
+            "toml" => Format::Toml,
+            _ => return None,
+        })
+    }
+
+    /// Formats meant for programs: their stdout must stay parseable.
+    pub fn is_machine(self) -> bool {
+        matches!(self, Format::Json | Format::JsonPretty | Format::Csv | Format::Tsv | Format::Toml)
+    }
+
+    /// The `detail` column is added where it breaks no fixed column layout.
+    pub fn has_detail(self) -> bool {
+        matches!(self, Format::Json | Format::JsonPretty | Format::Plain | Format::Toml)
+    }
+
+    /// What to print when there are no rows at all.
+    pub fn empty(self) -> &'static str {
+        match self {
+            Format::JsonPretty => "[]\n",
+            _ => "",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+}
+
+impl Value {
+    /// The text a table cell shows (Python's `_format_value`).
+    fn text(&self) -> &str {
+        match self {
+            Value::Str(s) => s,
+            Value::Bool(true) => "true",
+            Value::Bool(false) => "false",
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_string())
+    }
+}
+
+pub type Row = Vec<(&'static str, Value)>;
+
+/// Renders all rows; `terminal` aligns table columns for people.
+pub fn render(format: Format, rows: &[Row], terminal: bool) -> String {
+    if rows.is_empty() {
+        return format.empty().to_string();
+    }
+    match format {
+        Format::Default | Format::Table => table(rows, terminal),
+        Format::Json => rows.iter().map(|row| json::object(row, None) + "\n").collect(),
+        Format::JsonPretty => {
+            let objects: Vec<String> = rows.iter().map(|row| json::object(row, Some(2))).collect();
+            format!("[\n{}\n]\n", objects.join(",\n"))
+        }
+        Format::Csv => delimited(rows, ','),
+        Format::Tsv => delimited(rows, '\t'),
+        Format::Plain => plain(rows),
+        Format::Toml => toml(rows),
+    }
+}
+
+fn table(rows: &[Row], terminal: bool) -> String {
+    let headers: Vec<String> = rows[0].iter().map(|(k, _)| k.to_uppercase()).collect();
+    let cells: Vec<Vec<&str>> = rows.iter().map(|row| row.iter().map(|(_, v)| v.text()).collect()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let last = cells.len().saturating_sub(1);
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                // Padding is for people; pipes get the reference's unpadded cells.
+                if terminal && i < last {
+                    format!("{cell:<width$}", width = widths[i])
+                } else {
+                    cell.to_string()
+                }
+            })
+            .collect();
+        padded.join("  ") + "\n"
+    };
+    let mut out = line(headers.iter().map(String::as_str).collect());
+    for row in cells {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+/// Python's `csv.writer` with `QUOTE_MINIMAL` and `\r\n` line ends.
+fn delimited(rows: &[Row], delimiter: char) -> String {
+    let field = |text: &str| -> String {
+        if text.contains([delimiter, '"', '\r', '\n']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = String::new();
+    let header: Vec<String> = rows[0].iter().map(|(k, _)| field(k)).collect();
+    out.push_str(&header.join(&delimiter.to_string()));
+    out.push_str("\r\n");
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|(_, v)| field(v.text())).collect();
+        out.push_str(&cells.join(&delimiter.to_string()));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn plain(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for (index, row) in rows.iter().enumerate() {
+        if index > 0 {
+            out.push_str("---\n");
+        }
+        let key_width = row.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        for (key, value) in row {
+            let label = format!("{:<width$}", format!("{key}:"), width = key_width + 2);
+            let mut lines = value.text().split('\n');
+            out.push_str(&label);
+            out.push_str(lines.next().unwrap_or(""));
+            out.push('\n');
+            for line in lines {
+                out.push_str(&" ".repeat(label.chars().count()));
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn toml(rows: &[Row]) -> String {
+    let mut parts = Vec::new();
+    for row in rows {
+        parts.push("[[results]]".to_string());
+        for (key, value) in row {
+            let value = match value {
+                Value::Bool(b) => b.to_string(),
+                Value::Str(s) => toml_string(s),
+            };
+            parts.push(format!("{key} = {value}"));
+        }
+        parts.push(String::new());
+    }
+    parts.join("\n")
+}
+
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<Row> {
+        vec![
+            vec![("name", "a".into()), ("project", "".into()), ("active", Value::Bool(true))],
+            vec![("name", "b,\"c\"".into()), ("project", "p".into()), ("active", Value::Bool(false))],
+        ]
+    }
+
+    #[test]
+    fn each_format_matches_the_reference() {
+        let r = rows();
+        assert_eq!(render(Format::Default, &r, false), "NAME  PROJECT  ACTIVE\na    true\nb,\"c\"  p  false\n");
+        assert_eq!(render(Format::Table, &r, true), "NAME   PROJECT  ACTIVE\na               true\nb,\"c\"  p        false\n");
+        assert_eq!(
+            render(Format::Json, &r, false),
+            "{\"name\": \"a\", \"project\": \"\", \"active\": true}\n{\"name\": \"b,\\\"c\\\"\", \"project\": \"p\", \"active\": false}\n"
+        );
+        assert_eq!(
+            render(Format::JsonPretty, &r[..1], false),
+            "[\n{\n  \"name\": \"a\",\n  \"project\": \"\",\n  \"active\": true\n}\n]\n"
+        );
+        assert_eq!(render(Format::Csv, &r, false), "name,project,active\r\na,,true\r\n\"b,\"\"c\"\"\",p,false\r\n");
+        assert_eq!(render(Format::Tsv, &r[..1], false), "name\tproject\tactive\r\na\t\ttrue\r\n");
+        assert_eq!(
+            render(Format::Plain, &r, false),
+            "name:    a\nproject: \nactive:  true\n---\nname:    b,\"c\"\nproject: p\nactive:  false\n"
+        );
+        assert_eq!(
+            render(Format::Toml, &r[..1], false),
+            "[[results]]\nname = \"a\"\nproject = \"\"\nactive = true\n"
+        );
+    }
+
+    #[test]
+    fn empty_listing() {
+        assert_eq!(render(Format::JsonPretty, &[], false), "[]\n");
+        assert_eq!(render(Format::Json, &[], false), "");
+    }
+}

@@ -1,0 +1,179 @@
+//! The `list` statuses: every saved profile asks whoami at once, and the
+//! whole listing ends within [`PROBE_TIMEOUT`] whatever the servers do.
+
+use std::time::Duration;
+
+use crate::config::profile::Profile;
+use crate::http::{BaseUrl, Transport};
+use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
+
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeStatus {
+    Ok,
+    Inactive,
+    Timeout,
+    Error,
+    Offline,
+}
+
+impl ProbeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeStatus::Ok => "ok",
+            ProbeStatus::Inactive => "inactive",
+            ProbeStatus::Timeout => "timeout",
+            ProbeStatus::Error => "error",
+            ProbeStatus::Offline => "offline",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub status: ProbeStatus,
+    /// Why the status is not `ok`, when there is something to say.
+    pub detail: Option<String>,
+}
+
+impl Probe {
+    fn new(status: ProbeStatus, detail: impl Into<String>) -> Probe {
+        Probe {
+            status,
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+/// The request a profile would send, or why it cannot send one.
+pub fn prepare(profile: &Profile) -> Result<crate::http::Request, String> {
+    let token = profile.token.as_ref().filter(|t| !t.is_empty()).ok_or("no token saved")?;
+    if profile.is_iam() && profile.project.as_deref().unwrap_or("").is_empty() {
+        return Err("no project configured for this iam profile".into());
+    }
+    if profile.url.is_empty() {
+        return Err("no URL configured".into());
+    }
+    let url = BaseUrl::parse(&profile.url)?;
+    url.check_transport_security(false)?;
+    let project = profile.is_iam().then_some(profile.project.as_deref()).flatten();
+    Ok(whoami::request(&url, token, project))
+}
+
+/// Statuses in profile order. A profile without a token is `error` even
+/// offline, as in the reference CLI.
+pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool) -> Vec<Probe> {
+    let mut probes: Vec<Option<Probe>> = Vec::with_capacity(profiles.len());
+    let mut requests = Vec::new();
+    let mut owners = Vec::new();
+    for (index, profile) in profiles.iter().enumerate() {
+        if profile.token.as_ref().is_none_or(|t| t.is_empty()) {
+            probes.push(Some(Probe::new(ProbeStatus::Error, "no token saved")));
+            continue;
+        }
+        if offline {
+            probes.push(Some(Probe { status: ProbeStatus::Offline, detail: None }));
+            continue;
+        }
+        match prepare(profile) {
+            Ok(request) => {
+                requests.push(request);
+                owners.push(index);
+                probes.push(None);
+            }
+            Err(reason) => probes.push(Some(Probe::new(ProbeStatus::Error, reason))),
+        }
+    }
+    if !requests.is_empty() {
+        let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
+        for (outcome, &index) in outcomes.into_iter().zip(&owners) {
+            let Some(token) = profiles[index].token.as_ref() else { continue };
+            probes[index] = Some(judge(Verdict::read(outcome, token)));
+        }
+    }
+    probes
+        .into_iter()
+        .map(|p| p.unwrap_or_else(|| Probe::new(ProbeStatus::Timeout, "no answer")))
+        .collect()
+}
+
+fn judge(verdict: Verdict) -> Probe {
+    match &verdict {
+        Verdict::Valid(whoami) if whoami.has_permission(REQUIRED_PERMISSION) => Probe {
+            status: ProbeStatus::Ok,
+            detail: None,
+        },
+        Verdict::Valid(_) => Probe::new(ProbeStatus::Inactive, "no 'list' permission: sandboxes are disabled"),
+        Verdict::Timeout => Probe::new(ProbeStatus::Timeout, verdict.describe(PROBE_TIMEOUT)),
+        _ => Probe::new(ProbeStatus::Error, verdict.describe(PROBE_TIMEOUT)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::profile::Secret;
+    use crate::http::{Outcome, Request};
+    use std::cell::RefCell;
+
+    /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.
+    struct Fake {
+        seen: RefCell<Vec<Request>>,
+    }
+
+    impl Transport for Fake {
+        fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
+            self.seen.borrow_mut().extend(requests.iter().cloned());
+            requests
+                .iter()
+                .map(|r| match r.headers[0].1.as_str() {
+                    "Bearer ok" => Outcome::Response { status: 200, body: br#"{"permissions":{"list":true}}"#.to_vec() },
+                    "Bearer nolist" => Outcome::Response { status: 200, body: br#"{"permissions":{}}"#.to_vec() },
+                    "Bearer slow" => Outcome::Timeout,
+                    _ => Outcome::Response { status: 401, body: br#"{"error":"nope"}"#.to_vec() },
+                })
+                .collect()
+        }
+    }
+
+    fn profile(token: Option<&str>, project: Option<&str>) -> Profile {
+        Profile {
+            name: "p".into(),
+            auth_type: if project.is_some() { "iam".into() } else { "jwt".into() },
+            url: "http://127.0.0.1:9".into(),
+            project: project.map(str::to_string),
+            token: token.map(Secret::new),
+        }
+    }
+
+    #[test]
+    fn statuses_follow_the_spec() {
+        let fake = Fake { seen: RefCell::new(Vec::new()) };
+        let profiles = [
+            profile(Some("ok"), Some("proj")),
+            profile(Some("nolist"), None),
+            profile(Some("slow"), None),
+            profile(Some("bad"), None),
+            profile(None, None),
+            profile(Some("ok"), Some("")),
+        ];
+        let statuses: Vec<_> = probe_all(&fake, &profiles, false).iter().map(|p| p.status.as_str()).collect();
+        assert_eq!(statuses, ["ok", "inactive", "timeout", "error", "error", "error"]);
+        let seen = fake.seen.borrow();
+        assert_eq!(seen.len(), 4, "no request for profiles that cannot send one");
+        assert!(seen[0].headers.contains(&("Project".into(), "proj".into())));
+        assert!(!seen[1].headers.iter().any(|(k, _)| k == "Project"));
+    }
+
+    #[test]
+    fn offline_sends_nothing() {
+        let fake = Fake { seen: RefCell::new(Vec::new()) };
+        let statuses: Vec<_> = probe_all(&fake, &[profile(Some("ok"), None), profile(None, None)], true)
+            .iter()
+            .map(|p| p.status.as_str())
+            .collect();
+        assert_eq!(statuses, ["offline", "error"]);
+        assert!(fake.seen.borrow().is_empty());
+    }
+}
