@@ -2,7 +2,9 @@
 //! are thin layers over these functions: they resolve inputs (flags,
 //! environment, prompts) and present results, nothing more.
 
-use crate::config::profile::{self, AUTH_TYPE_IAM, AUTH_TYPE_JWT, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
+use crate::config::profile::{
+    self, AUTH_TYPE_IAM, AUTH_TYPE_JWT, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret,
+};
 use crate::config::store::{Loaded, Store};
 use crate::error::AuthError;
 use crate::http::{BaseUrl, Transport};
@@ -119,7 +121,11 @@ impl Context<'_> {
     }
 
     /// Checks the request, verifies the token with whoami, then writes the profile.
-    pub fn save_profile(&self, request: SaveRequest, progress: &mut dyn FnMut(&str)) -> Result<SaveOutcome, AuthError> {
+    pub fn save_profile(
+        &self,
+        request: SaveRequest,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<SaveOutcome, AuthError> {
         validate_name(&request.name)?;
         let exists = self.profile_exists(&request.name)?;
         if exists && !request.overwrite {
@@ -129,7 +135,10 @@ impl Context<'_> {
         let url = BaseUrl::parse(&profile.url).map_err(|m| AuthError::invalid("url", m))?;
         url.check_transport_security(request.allow_insecure_http)
             .map_err(|m| AuthError::invalid("url", m))?;
-        let project = profile.is_iam().then_some(profile.project.as_deref()).flatten();
+        let project = profile
+            .is_iam()
+            .then_some(profile.project.as_deref())
+            .flatten();
         let whoami_request = whoami::request(&url, &request.token, project);
         let whoami = whoami::verify(self.transport, &whoami_request, &request.token, progress)?;
 
@@ -192,12 +201,23 @@ impl Context<'_> {
     }
 
     /// whoami for a saved profile (the active one when `name` is `None`).
-    pub fn whoami(&self, name: Option<&str>, progress: &mut dyn FnMut(&str)) -> Result<WhoAmI, AuthError> {
+    pub fn whoami(
+        &self,
+        name: Option<&str>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<WhoAmI, AuthError> {
         let loaded = self.store.load()?;
-        let name = name.map(str::to_string).unwrap_or_else(|| self.active_name(&loaded));
-        let profile = loaded.get(&name).ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        let name = name
+            .map(str::to_string)
+            .unwrap_or_else(|| self.active_name(&loaded));
+        let profile = loaded
+            .get(&name)
+            .ok_or_else(|| AuthError::NotFound(name.clone()))?;
         let request = probe::prepare(profile).map_err(|m| AuthError::invalid("profile", m))?;
-        let token = profile.token.as_ref().ok_or_else(|| AuthError::invalid("token", "no token saved"))?;
+        let token = profile
+            .token
+            .as_ref()
+            .ok_or_else(|| AuthError::invalid("token", "no token saved"))?;
         whoami::verify(self.transport, &request, token, progress)
     }
 }
@@ -208,7 +228,10 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     let name = &request.name;
     let quoted = crate::python::repr(name);
     if request.auth_type != AUTH_TYPE_IAM && request.auth_type != AUTH_TYPE_JWT {
-        return Err(AuthError::invalid("auth-type", "auth type must be iam or jwt"));
+        return Err(AuthError::invalid(
+            "auth-type",
+            "auth type must be iam or jwt",
+        ));
     }
     let is_iam = request.auth_type == AUTH_TYPE_IAM;
     if request.token.is_empty() {
@@ -225,12 +248,18 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     };
     check_value("url", &url)?;
     let project = if is_iam {
-        let project = request.project.clone().filter(|p| !p.is_empty()).ok_or_else(|| {
-            AuthError::invalid(
-                "project",
-                format!("No project configured for IAM profile {quoted}. Run `contree auth` first."),
-            )
-        })?;
+        let project = request
+            .project
+            .clone()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                AuthError::invalid(
+                    "project",
+                    format!(
+                        "No project configured for IAM profile {quoted}. Run `contree auth` first."
+                    ),
+                )
+            })?;
         check_value("project", &project)?;
         Some(project)
     } else {
@@ -247,7 +276,12 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
 
 /// Names become section headers and session file names.
 pub fn validate_name(name: &str) -> Result<(), AuthError> {
-    let bad = |why: &str| Err(AuthError::invalid("name", format!("invalid profile name {}: {why}", crate::python::repr(name))));
+    let bad = |why: &str| {
+        Err(AuthError::invalid(
+            "name",
+            format!("invalid profile name {}: {why}", crate::python::repr(name)),
+        ))
+    };
     if name.is_empty() {
         return bad("it is empty");
     }

@@ -57,7 +57,9 @@ wasip2::cli::command::export!(Component);
 fn context(transport: &WasiHttp) -> Result<Context<'_>, wit::AuthError> {
     let env = Environment::new(std::env::vars());
     let home = env.contree_home().ok_or_else(|| {
-        wit::AuthError::Io("cannot find the config directory: pass CONTREE_HOME (or HOME) to the component".into())
+        wit::AuthError::Io(
+            "cannot find the config directory: pass CONTREE_HOME (or HOME) to the component".into(),
+        )
     })?;
     Ok(Context {
         store: Store::new(home, None),
@@ -74,9 +76,15 @@ impl From<AuthError> for wit::AuthError {
             AuthError::InvalidInput { field, message } => {
                 wit::AuthError::InvalidInput(wit::InvalidField { field, message })
             }
-            AuthError::ConfigParse { path, line, message } => {
-                wit::AuthError::ConfigParse(wit::ParseError { path, line, message })
-            }
+            AuthError::ConfigParse {
+                path,
+                line,
+                message,
+            } => wit::AuthError::ConfigParse(wit::ParseError {
+                path,
+                line,
+                message,
+            }),
             AuthError::VerificationFailed { status, message } => {
                 wit::AuthError::VerificationFailed(wit::HttpFailure { status, message })
             }
@@ -88,7 +96,11 @@ impl From<AuthError> for wit::AuthError {
 }
 
 fn auth_type(name: &str) -> wit::AuthType {
-    if name == "iam" { wit::AuthType::Iam } else { wit::AuthType::Jwt }
+    if name == "iam" {
+        wit::AuthType::Iam
+    } else {
+        wit::AuthType::Jwt
+    }
 }
 
 fn profile(view: ProfileView) -> wit::Profile {

@@ -11,11 +11,21 @@ pub enum AuthError {
     NotFound(String),
     /// The profile exists and overwriting was not allowed (the name).
     AlreadyExists(String),
-    InvalidInput { field: String, message: String },
+    InvalidInput {
+        field: String,
+        message: String,
+    },
     /// `line` is 1-based, 0 when the problem is the whole file.
-    ConfigParse { path: String, line: u32, message: String },
+    ConfigParse {
+        path: String,
+        line: u32,
+        message: String,
+    },
     /// whoami answered, but not with a usable 2xx.
-    VerificationFailed { status: u16, message: String },
+    VerificationFailed {
+        status: u16,
+        message: String,
+    },
     Network(String),
     Timeout(String),
     Io(String),
@@ -36,10 +46,20 @@ impl fmt::Display for AuthError {
             AuthError::NotFound(name) => write!(f, "profile {} does not exist", repr(name)),
             AuthError::AlreadyExists(name) => write!(f, "profile {} already exists", repr(name)),
             AuthError::InvalidInput { message, .. } => f.write_str(message),
-            AuthError::ConfigParse { path, line: 0, message } => write!(f, "{path}: {message}"),
-            AuthError::ConfigParse { path, line, message } => write!(f, "{path}: line {line}: {message}"),
+            AuthError::ConfigParse {
+                path,
+                line: 0,
+                message,
+            } => write!(f, "{path}: {message}"),
+            AuthError::ConfigParse {
+                path,
+                line,
+                message,
+            } => write!(f, "{path}: line {line}: {message}"),
             AuthError::VerificationFailed { status: 0, message } => f.write_str(message),
-            AuthError::VerificationFailed { status, message } => write!(f, "HTTP {status}: {message}"),
+            AuthError::VerificationFailed { status, message } => {
+                write!(f, "HTTP {status}: {message}")
+            }
             AuthError::Network(message) | AuthError::Timeout(message) | AuthError::Io(message) => {
                 f.write_str(message)
             }

@@ -48,7 +48,11 @@ impl Probe {
 
 /// The request a profile would send, or why it cannot send one.
 pub fn prepare(profile: &Profile) -> Result<crate::http::Request, String> {
-    let token = profile.token.as_ref().filter(|t| !t.is_empty()).ok_or("no token saved")?;
+    let token = profile
+        .token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .ok_or("no token saved")?;
     if profile.is_iam() && profile.project.as_deref().unwrap_or("").is_empty() {
         return Err("no project configured for this iam profile".into());
     }
@@ -57,7 +61,10 @@ pub fn prepare(profile: &Profile) -> Result<crate::http::Request, String> {
     }
     let url = BaseUrl::parse(&profile.url)?;
     url.check_transport_security(false)?;
-    let project = profile.is_iam().then_some(profile.project.as_deref()).flatten();
+    let project = profile
+        .is_iam()
+        .then_some(profile.project.as_deref())
+        .flatten();
     Ok(whoami::request(&url, token, project))
 }
 
@@ -73,7 +80,10 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
             continue;
         }
         if offline {
-            probes.push(Some(Probe { status: ProbeStatus::Offline, detail: None }));
+            probes.push(Some(Probe {
+                status: ProbeStatus::Offline,
+                detail: None,
+            }));
             continue;
         }
         match prepare(profile) {
@@ -88,7 +98,9 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
     if !requests.is_empty() {
         let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
         for (outcome, &index) in outcomes.into_iter().zip(&owners) {
-            let Some(token) = profiles[index].token.as_ref() else { continue };
+            let Some(token) = profiles[index].token.as_ref() else {
+                continue;
+            };
             probes[index] = Some(judge(Verdict::read(outcome, token)));
         }
     }
@@ -104,7 +116,10 @@ fn judge(verdict: Verdict) -> Probe {
             status: ProbeStatus::Ok,
             detail: None,
         },
-        Verdict::Valid(_) => Probe::new(ProbeStatus::Inactive, "no 'list' permission: sandboxes are disabled"),
+        Verdict::Valid(_) => Probe::new(
+            ProbeStatus::Inactive,
+            "no 'list' permission: sandboxes are disabled",
+        ),
         Verdict::Timeout => Probe::new(ProbeStatus::Timeout, verdict.describe(PROBE_TIMEOUT)),
         _ => Probe::new(ProbeStatus::Error, verdict.describe(PROBE_TIMEOUT)),
     }
@@ -128,10 +143,19 @@ mod tests {
             requests
                 .iter()
                 .map(|r| match r.headers[0].1.as_str() {
-                    "Bearer ok" => Outcome::Response { status: 200, body: br#"{"permissions":{"list":true}}"#.to_vec() },
-                    "Bearer nolist" => Outcome::Response { status: 200, body: br#"{"permissions":{}}"#.to_vec() },
+                    "Bearer ok" => Outcome::Response {
+                        status: 200,
+                        body: br#"{"permissions":{"list":true}}"#.to_vec(),
+                    },
+                    "Bearer nolist" => Outcome::Response {
+                        status: 200,
+                        body: br#"{"permissions":{}}"#.to_vec(),
+                    },
                     "Bearer slow" => Outcome::Timeout,
-                    _ => Outcome::Response { status: 401, body: br#"{"error":"nope"}"#.to_vec() },
+                    _ => Outcome::Response {
+                        status: 401,
+                        body: br#"{"error":"nope"}"#.to_vec(),
+                    },
                 })
                 .collect()
         }
@@ -140,7 +164,11 @@ mod tests {
     fn profile(token: Option<&str>, project: Option<&str>) -> Profile {
         Profile {
             name: "p".into(),
-            auth_type: if project.is_some() { "iam".into() } else { "jwt".into() },
+            auth_type: if project.is_some() {
+                "iam".into()
+            } else {
+                "jwt".into()
+            },
             url: "http://127.0.0.1:9".into(),
             project: project.map(str::to_string),
             token: token.map(Secret::new),
@@ -149,7 +177,9 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_spec() {
-        let fake = Fake { seen: RefCell::new(Vec::new()) };
+        let fake = Fake {
+            seen: RefCell::new(Vec::new()),
+        };
         let profiles = [
             profile(Some("ok"), Some("proj")),
             profile(Some("nolist"), None),
@@ -158,21 +188,37 @@ mod tests {
             profile(None, None),
             profile(Some("ok"), Some("")),
         ];
-        let statuses: Vec<_> = probe_all(&fake, &profiles, false).iter().map(|p| p.status.as_str()).collect();
-        assert_eq!(statuses, ["ok", "inactive", "timeout", "error", "error", "error"]);
+        let statuses: Vec<_> = probe_all(&fake, &profiles, false)
+            .iter()
+            .map(|p| p.status.as_str())
+            .collect();
+        assert_eq!(
+            statuses,
+            ["ok", "inactive", "timeout", "error", "error", "error"]
+        );
         let seen = fake.seen.borrow();
-        assert_eq!(seen.len(), 4, "no request for profiles that cannot send one");
+        assert_eq!(
+            seen.len(),
+            4,
+            "no request for profiles that cannot send one"
+        );
         assert!(seen[0].headers.contains(&("Project".into(), "proj".into())));
         assert!(!seen[1].headers.iter().any(|(k, _)| k == "Project"));
     }
 
     #[test]
     fn offline_sends_nothing() {
-        let fake = Fake { seen: RefCell::new(Vec::new()) };
-        let statuses: Vec<_> = probe_all(&fake, &[profile(Some("ok"), None), profile(None, None)], true)
-            .iter()
-            .map(|p| p.status.as_str())
-            .collect();
+        let fake = Fake {
+            seen: RefCell::new(Vec::new()),
+        };
+        let statuses: Vec<_> = probe_all(
+            &fake,
+            &[profile(Some("ok"), None), profile(None, None)],
+            true,
+        )
+        .iter()
+        .map(|p| p.status.as_str())
+        .collect();
         assert_eq!(statuses, ["offline", "error"]);
         assert!(fake.seen.borrow().is_empty());
     }

@@ -9,7 +9,11 @@ use crate::config::profile::{Secret, token_sha256};
 use crate::error::AuthError;
 use crate::http::{BaseUrl, MAX_BODY_BYTES, Outcome, Request, Transport};
 
-pub const USER_AGENT: &str = concat!("contree-auth/", env!("CARGO_PKG_VERSION"), " (wasm32-wasip2)");
+pub const USER_AGENT: &str = concat!(
+    "contree-auth/",
+    env!("CARGO_PKG_VERSION"),
+    " (wasm32-wasip2)"
+);
 pub const WHOAMI_PATH: &str = "/v1/whoami";
 /// The permission without which sandboxes are disabled on the project.
 pub const REQUIRED_PERMISSION: &str = "list";
@@ -23,7 +27,10 @@ pub const VERIFY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 pub fn request(url: &BaseUrl, token: &Secret, project: Option<&str>) -> Request {
-    let mut headers = vec![("Authorization".to_string(), format!("Bearer {}", token.expose()))];
+    let mut headers = vec![(
+        "Authorization".to_string(),
+        format!("Bearer {}", token.expose()),
+    )];
     if let Some(project) = project {
         headers.push(("Project".to_string(), project.to_string()));
     }
@@ -50,11 +57,19 @@ impl WhoAmI {
         let map_of = |key: &str| value.get(key).and_then(Value::as_object);
         let numbers = |key: &str| -> Vec<(String, i64)> {
             map_of(key)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect())
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_i64()?)))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         WhoAmI {
-            token_uuid: value.get("token_uuid").and_then(Value::as_str).unwrap_or_default().to_string(),
+            token_uuid: value
+                .get("token_uuid")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             token_expiration: value.get("token_expiration").and_then(Value::as_i64),
             permissions: map_of("permissions")
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), truthy(v))).collect())
@@ -65,7 +80,9 @@ impl WhoAmI {
     }
 
     pub fn has_permission(&self, name: &str) -> bool {
-        self.permissions.iter().any(|(k, granted)| k == name && *granted)
+        self.permissions
+            .iter()
+            .any(|(k, granted)| k == name && *granted)
     }
 }
 
@@ -87,10 +104,17 @@ pub enum Verdict {
     /// 2xx with JSON (a body that is JSON but not an object has no permissions).
     Valid(WhoAmI),
     /// A non-2xx answer, with the server's `error` or body text.
-    Rejected { status: u16, message: String },
+    Rejected {
+        status: u16,
+        message: String,
+    },
     /// 2xx whose body is not JSON (HTML from a proxy, say).
-    NotJson { status: u16 },
-    BodyTooLarge { status: u16 },
+    NotJson {
+        status: u16,
+    },
+    BodyTooLarge {
+        status: u16,
+    },
     Timeout,
     Network(String),
 }
@@ -130,7 +154,10 @@ impl Verdict {
             Verdict::Rejected { status, message } => format!("HTTP {status}: {message}"),
             Verdict::NotJson { status } => format!("HTTP {status}, but the body is not JSON"),
             Verdict::BodyTooLarge { status } => {
-                format!("HTTP {status}, but the body is over {} KiB", MAX_BODY_BYTES / 1024)
+                format!(
+                    "HTTP {status}, but the body is over {} KiB",
+                    MAX_BODY_BYTES / 1024
+                )
             }
             Verdict::Timeout => format!("no answer within {} s", timeout.as_secs_f64()),
             Verdict::Network(reason) => reason.clone(),
@@ -154,12 +181,18 @@ fn error_message(body: &[u8], token: &Secret) -> String {
     redact(&short, token)
 }
 
+/// Shorter tokens are not real ones, and would match ordinary words.
+const MIN_REDACTED_LEN: usize = 6;
+
 /// A server that echoes the token back must not make us print it.
 fn redact(text: &str, token: &Secret) -> String {
-    if token.is_empty() || !text.contains(token.expose()) {
+    if token.expose().len() < MIN_REDACTED_LEN || !text.contains(token.expose()) {
         return text.to_string();
     }
-    text.replace(token.expose(), &format!("<token sha256:{}>", token_sha256(Some(token))))
+    text.replace(
+        token.expose(),
+        &format!("<token sha256:{}>", token_sha256(Some(token))),
+    )
 }
 
 /// Save-time verification: a few attempts for transient failures, all
@@ -181,7 +214,10 @@ pub fn verify(
             .unwrap_or(Outcome::Timeout);
         let verdict = Verdict::read(outcome, token);
         let time_left = VERIFY_BUDGET.saturating_sub(started.elapsed());
-        if verdict.is_transient() && attempt < VERIFY_ATTEMPTS && time_left > pause + Duration::from_secs(1) {
+        if verdict.is_transient()
+            && attempt < VERIFY_ATTEMPTS
+            && time_left > pause + Duration::from_secs(1)
+        {
             progress(&format!(
                 "whoami: {}; retrying in {:.1} s (attempt {} of {VERIFY_ATTEMPTS})",
                 verdict.describe(timeout),
@@ -196,7 +232,9 @@ pub fn verify(
         let url = format!("{}{}", request.url.authority, request.url.path);
         return match verdict {
             Verdict::Valid(whoami) => Ok(whoami),
-            Verdict::Rejected { status, message } => Err(AuthError::VerificationFailed { status, message }),
+            Verdict::Rejected { status, message } => {
+                Err(AuthError::VerificationFailed { status, message })
+            }
             Verdict::NotJson { status } => Err(AuthError::VerificationFailed {
                 status,
                 message: "the body is not JSON (is the URL the ConTree API?)".to_string(),
@@ -209,7 +247,9 @@ pub fn verify(
                 "no answer from {url} within {} s",
                 started.elapsed().as_secs()
             ))),
-            Verdict::Network(reason) => Err(AuthError::Network(format!("cannot reach {url}: {reason}"))),
+            Verdict::Network(reason) => {
+                Err(AuthError::Network(format!("cannot reach {url}: {reason}")))
+            }
         };
     }
 }
@@ -228,16 +268,38 @@ mod tests {
             status: 200,
             body: br#"{"token_uuid":"u","permissions":{"list":true},"limits":{"n":3}}"#.to_vec(),
         };
-        let Verdict::Valid(w) = Verdict::read(ok, &secret()) else { panic!() };
+        let Verdict::Valid(w) = Verdict::read(ok, &secret()) else {
+            panic!()
+        };
         assert!(w.has_permission("list"));
         assert_eq!(w.limits, [("n".to_string(), 3)]);
-        let array = Outcome::Response { status: 200, body: b"[1]".to_vec() };
-        let Verdict::Valid(w) = Verdict::read(array, &secret()) else { panic!() };
+        let array = Outcome::Response {
+            status: 200,
+            body: b"[1]".to_vec(),
+        };
+        let Verdict::Valid(w) = Verdict::read(array, &secret()) else {
+            panic!()
+        };
         assert!(!w.has_permission("list"));
-        let html = Outcome::Response { status: 200, body: b"<html>".to_vec() };
-        assert_eq!(Verdict::read(html, &secret()), Verdict::NotJson { status: 200 });
-        let denied = Outcome::Response { status: 401, body: br#"{"error":"bad tok-123"}"#.to_vec() };
-        let Verdict::Rejected { status: 401, message } = Verdict::read(denied, &secret()) else { panic!() };
+        let html = Outcome::Response {
+            status: 200,
+            body: b"<html>".to_vec(),
+        };
+        assert_eq!(
+            Verdict::read(html, &secret()),
+            Verdict::NotJson { status: 200 }
+        );
+        let denied = Outcome::Response {
+            status: 401,
+            body: br#"{"error":"bad tok-123"}"#.to_vec(),
+        };
+        let Verdict::Rejected {
+            status: 401,
+            message,
+        } = Verdict::read(denied, &secret())
+        else {
+            panic!()
+        };
         assert!(message.starts_with("bad <token sha256:"), "{message}");
     }
 }

@@ -4,7 +4,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::output::Format;
 
-const TOP_ABOUT: &str = "ConTree CLI: `contree auth`, the credential and profile manager, as a WASI component.";
+const TOP_ABOUT: &str =
+    "ConTree CLI: `contree auth`, the credential and profile manager, as a WASI component.";
 
 const TOP_AFTER: &str = "\
 environment variables:
@@ -230,7 +231,10 @@ pub fn version() -> &'static str {
 pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let command = Cli::command().version(version());
-    let matches = command.try_get_matches_from(args)?;
+    // argv[0] is whatever the host says (`contree_auth.wasm` under wasmtime);
+    // usage lines name the command people know.
+    let argv = std::iter::once("contree").chain(args.iter().skip(1).map(String::as_str));
+    let matches = command.try_get_matches_from(argv)?;
     Cli::from_arg_matches(&matches)
 }
 
@@ -239,7 +243,10 @@ mod tests {
     use super::*;
 
     fn parse_words(line: &str) -> Result<Cli, clap::Error> {
-        let args: Vec<String> = std::iter::once("contree").chain(line.split_whitespace()).map(String::from).collect();
+        let args: Vec<String> = std::iter::once("contree")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect();
         parse(&args)
     }
 
@@ -249,17 +256,29 @@ mod tests {
         assert_eq!(cli.format, "json");
         assert_eq!(cli.config.as_deref(), Some("/x/auth.ini"));
         let Command::Auth(auth) = cli.command;
-        assert!(matches!(auth.action, Some(AuthAction::List { offline: true, .. })));
+        assert!(matches!(
+            auth.action,
+            Some(AuthAction::List { offline: true, .. })
+        ));
         for alias in ["rm", "del", "remove"] {
             let cli = parse_words(&format!("--output csv auth {alias} x -y")).unwrap();
             let Command::Auth(auth) = cli.command;
-            assert!(matches!(auth.action, Some(AuthAction::Remove { force: true, .. })));
+            assert!(matches!(
+                auth.action,
+                Some(AuthAction::Remove { force: true, .. })
+            ));
         }
     }
 
     #[test]
     fn usage_errors_exit_2() {
-        for line in ["-f xml auth ls", "auth --type x", "auth switch", "nope", "auth --token a --token-stdin"] {
+        for line in [
+            "-f xml auth ls",
+            "auth --type x",
+            "auth switch",
+            "nope",
+            "auth --token a --token-stdin",
+        ] {
             let err = parse_words(line).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{line}");
         }

@@ -37,7 +37,11 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
         Ok(cli) => cli,
         Err(err) => {
             let text = err.render().to_string();
-            let stream: &mut dyn Write = if err.use_stderr() { io.stderr } else { io.stdout };
+            let stream: &mut dyn Write = if err.use_stderr() {
+                io.stderr
+            } else {
+                io.stdout
+            };
             let _ = stream.write_all(text.as_bytes());
             return err.exit_code();
         }
@@ -65,7 +69,11 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
         None => front.save(&context, env, auth),
         Some(AuthAction::List { offline, .. }) => front.list(&context, offline),
         Some(AuthAction::Switch { profile_name, .. }) => front.switch(&context, &profile_name),
-        Some(AuthAction::Remove { profile_name, force, .. }) => front.remove(&context, &profile_name, force),
+        Some(AuthAction::Remove {
+            profile_name,
+            force,
+            ..
+        }) => front.remove(&context, &profile_name, force),
     };
     let _ = front.io.stdout.flush();
     code
@@ -103,7 +111,11 @@ impl Front<'_, '_> {
 
     /// A line from stdin after a prompt; `None` at end of input.
     fn prompt(&mut self, prompt: &str, on_stderr: bool) -> Option<String> {
-        let stream: &mut dyn Write = if on_stderr { self.io.stderr } else { self.io.stdout };
+        let stream: &mut dyn Write = if on_stderr {
+            self.io.stderr
+        } else {
+            self.io.stdout
+        };
         let _ = stream.write_all(prompt.as_bytes());
         let _ = stream.flush();
         let mut line = String::new();
@@ -128,7 +140,13 @@ impl Front<'_, '_> {
     }
 
     /// Flag > environment variables (logging which one) > nothing.
-    fn from_flag_or_env(&mut self, flag: Option<String>, env: &Environment, names: &[&str], what: &str) -> Option<String> {
+    fn flag_or_env(
+        &mut self,
+        flag: Option<String>,
+        env: &Environment,
+        names: &[&str],
+        what: &str,
+    ) -> Option<String> {
         if let Some(value) = flag.filter(|v| !v.is_empty()) {
             return Some(value);
         }
@@ -138,7 +156,10 @@ impl Front<'_, '_> {
     }
 
     fn save(&mut self, context: &Context<'_>, env: &Environment, auth: AuthArgs) -> i32 {
-        let name = auth.profile.filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+        let name = auth
+            .profile
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
         if let Err(err) = crate::api::validate_name(&name) {
             return self.fail(&err.to_string());
         }
@@ -149,9 +170,19 @@ impl Front<'_, '_> {
         let action = if exists { "Updating" } else { "Setting" };
         self.log(
             Level::Info,
-            &format!("{action} token for profile {} (type: {})", repr(&name), auth.auth_type),
+            &format!(
+                "{action} token for profile {} (type: {})",
+                repr(&name),
+                auth.auth_type
+            ),
         );
-        if exists && !auth.force && !self.confirm(&format!("Profile {} already exists. Overwrite?", repr(&name))) {
+        if exists
+            && !auth.force
+            && !self.confirm(&format!(
+                "Profile {} already exists. Overwrite?",
+                repr(&name)
+            ))
+        {
             self.print("Aborted.\n");
             return EXIT_FAILURE;
         }
@@ -163,16 +194,24 @@ impl Front<'_, '_> {
             }
             text.trim_end_matches(['\n', '\r']).to_string()
         } else {
-            match self.from_flag_or_env(auth.token, env, &["CONTREE_TOKEN", "NEBIUS_API_KEY"], "token") {
+            match self.flag_or_env(
+                auth.token,
+                env,
+                &["CONTREE_TOKEN", "NEBIUS_API_KEY"],
+                "token",
+            ) {
                 Some(token) => token,
                 None => match self.prompt("Token: ", true) {
                     Some(token) => token,
-                    None => return self.fail("no token given: standard input ended at the 'Token:' prompt"),
+                    None => {
+                        return self
+                            .fail("no token given: standard input ended at the 'Token:' prompt");
+                    }
                 },
             }
         };
         let is_iam = auth.auth_type == AUTH_TYPE_IAM;
-        let url = match self.from_flag_or_env(auth.url, env, &["CONTREE_URL"], "URL") {
+        let url = match self.flag_or_env(auth.url, env, &["CONTREE_URL"], "URL") {
             Some(url) => Some(url),
             None if is_iam => None,
             None => match self.prompt("URL: ", false).map(|u| u.trim().to_string()) {
@@ -181,9 +220,16 @@ impl Front<'_, '_> {
             },
         };
         let project = if is_iam {
-            match self.from_flag_or_env(auth.project, env, &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"], "project") {
+            match self.flag_or_env(
+                auth.project,
+                env,
+                &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"],
+                "project",
+            ) {
                 Some(project) => Some(project),
-                None => self.prompt("Project ID: ", false).map(|p| p.trim().to_string()),
+                None => self
+                    .prompt("Project ID: ", false)
+                    .map(|p| p.trim().to_string()),
             }
         } else {
             None
@@ -220,13 +266,21 @@ impl Front<'_, '_> {
                 }
                 self.log(
                     Level::Info,
-                    &format!("auth accepted, profile {} saved to -> {}", repr(&name), outcome.path),
+                    &format!(
+                        "auth accepted, profile {} saved to -> {}",
+                        repr(&name),
+                        outcome.path
+                    ),
                 );
                 EXIT_OK
             }
             Err(
-                err @ (AuthError::VerificationFailed { .. } | AuthError::Network(_) | AuthError::Timeout(_)),
-            ) => self.fail(&format!("Token verification failed: {err}. Profile not changed.")),
+                err @ (AuthError::VerificationFailed { .. }
+                | AuthError::Network(_)
+                | AuthError::Timeout(_)),
+            ) => self.fail(&format!(
+                "Token verification failed: {err}. Profile not changed."
+            )),
             Err(err) => self.fail(&err.to_string()),
         }
     }
@@ -250,12 +304,19 @@ impl Front<'_, '_> {
         if !listing.active_exists {
             self.log(
                 Level::Warning,
-                &format!("Active profile {} does not exist in config", repr(&listing.active)),
+                &format!(
+                    "Active profile {} does not exist in config",
+                    repr(&listing.active)
+                ),
             );
         }
         for entry in &listing.profiles {
             if let Some(detail) = &entry.probe.detail {
-                let message = format!("profile {}: {}: {detail}", repr(&entry.profile.name), entry.probe.status.as_str());
+                let message = format!(
+                    "profile {}: {}: {detail}",
+                    repr(&entry.profile.name),
+                    entry.probe.status.as_str()
+                );
                 self.log(Level::Debug, &message);
             }
         }
@@ -293,7 +354,9 @@ impl Front<'_, '_> {
                 self.log(Level::Info, &format!("Removed profile {}", repr(name)));
                 EXIT_OK
             }
-            Err(AuthError::NotFound(_)) => self.fail(&format!("Profile {} does not exist", repr(name))),
+            Err(AuthError::NotFound(_)) => {
+                self.fail(&format!("Profile {} does not exist", repr(name)))
+            }
             Err(err) => self.fail(&err.to_string()),
         }
     }

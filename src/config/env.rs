@@ -18,14 +18,19 @@ impl Environment {
 
     /// A variable's value; an empty one counts as unset, as `os.getenv(x) or ...` does.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// `~` and `~/...` expanded against `HOME`, as Python's `expanduser`.
     pub fn expand_user(&self, path: &str) -> PathBuf {
         match (path.strip_prefix('~'), self.get("HOME")) {
             (Some(""), Some(home)) => PathBuf::from(home),
-            (Some(rest), Some(home)) if rest.starts_with('/') => PathBuf::from(format!("{home}{rest}")),
+            (Some(rest), Some(home)) if rest.starts_with('/') => {
+                PathBuf::from(format!("{home}{rest}"))
+            }
             _ => PathBuf::from(path),
         }
     }
@@ -38,7 +43,8 @@ impl Environment {
         if let Some(xdg) = self.get("XDG_CONFIG_HOME") {
             return Some(self.expand_user(xdg).join("contree"));
         }
-        self.get("HOME").map(|home| PathBuf::from(home).join(".config").join("contree"))
+        self.get("HOME")
+            .map(|home| PathBuf::from(home).join(".config").join("contree"))
     }
 }
 
@@ -52,12 +58,23 @@ mod tests {
 
     #[test]
     fn home_precedence() {
-        let all = env(&[("CONTREE_HOME", "/c"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
+        let all = env(&[
+            ("CONTREE_HOME", "/c"),
+            ("XDG_CONFIG_HOME", "/x"),
+            ("HOME", "/h"),
+        ]);
         assert_eq!(all.contree_home(), Some(PathBuf::from("/c")));
-        let xdg = env(&[("CONTREE_HOME", ""), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
+        let xdg = env(&[
+            ("CONTREE_HOME", ""),
+            ("XDG_CONFIG_HOME", "/x"),
+            ("HOME", "/h"),
+        ]);
         assert_eq!(xdg.contree_home(), Some(PathBuf::from("/x/contree")));
         let home = env(&[("HOME", "/h")]);
-        assert_eq!(home.contree_home(), Some(PathBuf::from("/h/.config/contree")));
+        assert_eq!(
+            home.contree_home(),
+            Some(PathBuf::from("/h/.config/contree"))
+        );
         assert_eq!(env(&[]).contree_home(), None);
         let tilde = env(&[("CONTREE_HOME", "~/c"), ("HOME", "/h")]);
         assert_eq!(tilde.contree_home(), Some(PathBuf::from("/h/c")));

@@ -159,10 +159,18 @@ impl Document {
         Some(self.interpolate(section, key, raw, 1))
     }
 
-    fn interpolate(&self, section: &Section, key: &str, raw: &str, depth: usize) -> Result<String, String> {
+    fn interpolate(
+        &self,
+        section: &Section,
+        key: &str,
+        raw: &str,
+        depth: usize,
+    ) -> Result<String, String> {
         let section_name = &section.name;
         if depth > MAX_INTERPOLATION_DEPTH {
-            return Err(format!("value of '{key}' in section [{section_name}] refers to itself too deeply"));
+            return Err(format!(
+                "value of '{key}' in section [{section_name}] refers to itself too deeply"
+            ));
         }
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
@@ -273,7 +281,10 @@ impl Parser {
 
     fn line(&mut self, number: usize, line: &str) -> Result<(), ParseError> {
         if line.contains('\0') {
-            return Err(error(number, "contains a NUL byte; this is not a text file"));
+            return Err(error(
+                number,
+                "contains a NUL byte; this is not a text file",
+            ));
         }
         let value = line.trim();
         let is_comment = value.starts_with('#') || value.starts_with(';');
@@ -314,9 +325,15 @@ impl Parser {
             return Err(error(number, "a value with no key before the '=' or ':'"));
         }
         let raw = value[delimiter + 1..].trim().to_string();
-        let section = self.current_section().map(|s| s.name.clone()).unwrap_or_default();
+        let section = self
+            .current_section()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         if !self.seen_keys.insert((section.clone(), key.clone())) {
-            return Err(error(number, &format!("duplicate key '{key}' in section [{section}]")));
+            return Err(error(
+                number,
+                &format!("duplicate key '{key}' in section [{section}]"),
+            ));
         }
         if let Some(section) = self.current_section() {
             section.set_raw(&key, raw);
@@ -382,7 +399,8 @@ mod tests {
     use super::*;
 
     fn get(doc: &Document, section: &str, key: &str) -> Option<String> {
-        doc.get(section, key).map(|r| r.unwrap_or_else(|e| format!("ERR {e}")))
+        doc.get(section, key)
+            .map(|r| r.unwrap_or_else(|e| format!("ERR {e}")))
     }
 
     #[test]
@@ -400,7 +418,8 @@ mod tests {
 
     #[test]
     fn full_line_comments_are_skipped_inline_ones_kept() {
-        let doc = Document::parse("# c\n; c\n[s]\n  # indented comment\nk = v ; not a comment\n").unwrap();
+        let doc = Document::parse("# c\n; c\n[s]\n  # indented comment\nk = v ; not a comment\n")
+            .unwrap();
         assert_eq!(get(&doc, "s", "k").as_deref(), Some("v ; not a comment"));
     }
 
@@ -466,7 +485,10 @@ mod tests {
             "[DEFAULT]\nprofile = default\n\n[profile:default]\nurl = https://x\ntoken = a%%b\nempty = \n\n"
         );
         let back = Document::parse(&doc.write()).unwrap();
-        assert_eq!(get(&back, "profile:default", "token").as_deref(), Some("a%b"));
+        assert_eq!(
+            get(&back, "profile:default", "token").as_deref(),
+            Some("a%b")
+        );
         assert_eq!(back, doc);
     }
 

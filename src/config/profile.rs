@@ -87,13 +87,19 @@ pub fn read_profiles(doc: &Document) -> Result<Vec<Profile>, BadValue> {
 
 fn read_profile(doc: &Document, section: &Section, name: &str) -> Result<Profile, BadValue> {
     let get = |key: &str| -> Result<Option<String>, BadValue> {
-        doc.get_in(section, key).transpose().map_err(|message| BadValue {
-            section: section.name.clone(),
-            message,
-        })
+        doc.get_in(section, key)
+            .transpose()
+            .map_err(|message| BadValue {
+                section: section.name.clone(),
+                message,
+            })
     };
     let auth_type = get("type")?.unwrap_or_else(|| AUTH_TYPE_JWT.to_string());
-    let default_url = if auth_type == AUTH_TYPE_IAM { DEFAULT_IAM_URL } else { "" };
+    let default_url = if auth_type == AUTH_TYPE_IAM {
+        DEFAULT_IAM_URL
+    } else {
+        ""
+    };
     let url = get("url")?.unwrap_or_else(|| default_url.to_string());
     Ok(Profile {
         name: name.to_string(),
@@ -143,7 +149,10 @@ mod tests {
     #[test]
     fn token_hash_is_sha256_prefix() {
         // sha256("secret") = 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
-        assert_eq!(token_sha256(Some(&Secret::new("secret"))), "2bb80d537b1da3e3");
+        assert_eq!(
+            token_sha256(Some(&Secret::new("secret"))),
+            "2bb80d537b1da3e3"
+        );
         assert_eq!(token_sha256(Some(&Secret::new(""))), "<no token>");
         assert_eq!(token_sha256(None), "<no token>");
         assert!(!format!("{:?}", Secret::new("secret")).contains("secret\""));

@@ -77,7 +77,10 @@ impl Store {
 
     /// Runs one read-modify-write cycle of `auth.ini` under the lock. The
     /// file is rewritten only when `change` succeeds.
-    pub fn modify<T>(&self, change: impl FnOnce(&mut Document) -> Result<T, AuthError>) -> Result<T, AuthError> {
+    pub fn modify<T>(
+        &self,
+        change: impl FnOnce(&mut Document) -> Result<T, AuthError>,
+    ) -> Result<T, AuthError> {
         let _lock = Lock::acquire(&self.auth_path)?;
         let mut doc = read_document(&self.auth_path)?;
         let result = change(&mut doc)?;
@@ -87,7 +90,11 @@ impl Store {
 
     /// Deletes the session databases of a profile, both layouts; returns what was deleted.
     pub fn remove_session_databases(&self, name: &str) -> Vec<String> {
-        let current = self.home.join("cli").join("sessions").join(format!("{name}.db"));
+        let current = self
+            .home
+            .join("cli")
+            .join("sessions")
+            .join(format!("{name}.db"));
         let legacy = self.home.join(format!("sessions-{name}.db"));
         let mut deleted = Vec::new();
         for base in [current, legacy] {
@@ -110,7 +117,11 @@ fn io_error(path: &Path, what: &str, err: &std::io::Error) -> AuthError {
     } else {
         ""
     };
-    AuthError::Io(format!("cannot {what} {}: {}{hint}", path.display(), describe(err)))
+    AuthError::Io(format!(
+        "cannot {what} {}: {}{hint}",
+        path.display(),
+        describe(err)
+    ))
 }
 
 fn describe(err: &std::io::Error) -> String {
@@ -135,12 +146,18 @@ fn read_document(path: &Path) -> Result<Document, AuthError> {
         Err(err) => return Err(io_error(path, "read", &err)),
     };
     if metadata.is_dir() {
-        return Err(AuthError::Io(format!("cannot read {}: it is a directory, not a file", path.display())));
+        return Err(AuthError::Io(format!(
+            "cannot read {}: it is a directory, not a file",
+            path.display()
+        )));
     }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(parse_error(
             0,
-            format!("the file is {} bytes, over the {MAX_FILE_BYTES}-byte limit for a config file", metadata.len()),
+            format!(
+                "the file is {} bytes, over the {MAX_FILE_BYTES}-byte limit for a config file",
+                metadata.len()
+            ),
         ));
     }
     let bytes = fs::read(path).map_err(|err| io_error(path, "read", &err))?;
@@ -159,10 +176,16 @@ fn random_suffix() -> String {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = path.with_file_name(format!(".{file_name}.{}.tmp", random_suffix()));
     let written = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         file.write_all(bytes)?;
         // Not every host implements sync; the rename is what must be atomic.
         let _ = file.sync_all();
@@ -258,9 +281,15 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let names: Vec<_> = fs::read_dir(&home).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&home)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["auth.ini"]);
-        assert_eq!(fs::read_to_string(home.join("auth.ini")).unwrap(), "[DEFAULT]\nprofile = default\n\n");
+        assert_eq!(
+            fs::read_to_string(home.join("auth.ini")).unwrap(),
+            "[DEFAULT]\nprofile = default\n\n"
+        );
         fs::remove_dir_all(home).unwrap();
     }
 
@@ -269,9 +298,14 @@ mod tests {
         let home = temp_home();
         fs::write(home.join("auth.ini"), "[profile:a]\ntoken = t\n").unwrap();
         let store = Store::new(home.clone(), None);
-        let err = store.modify(|_| Err::<(), _>(AuthError::NotFound("x".into()))).unwrap_err();
+        let err = store
+            .modify(|_| Err::<(), _>(AuthError::NotFound("x".into())))
+            .unwrap_err();
         assert_eq!(err, AuthError::NotFound("x".into()));
-        assert_eq!(fs::read_to_string(home.join("auth.ini")).unwrap(), "[profile:a]\ntoken = t\n");
+        assert_eq!(
+            fs::read_to_string(home.join("auth.ini")).unwrap(),
+            "[profile:a]\ntoken = t\n"
+        );
         fs::remove_dir_all(home).unwrap();
     }
 
@@ -280,7 +314,10 @@ mod tests {
         let home = temp_home();
         fs::write(home.join("auth.ini"), b"[profile:a]\ntoken = t\n\xff\n").unwrap();
         let err = Store::new(home.clone(), None).load().unwrap_err();
-        assert!(matches!(err, AuthError::ConfigParse { line: 3, .. }), "{err}");
+        assert!(
+            matches!(err, AuthError::ConfigParse { line: 3, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("auth.ini: line 3"), "{err}");
         fs::remove_dir_all(home).unwrap();
     }

@@ -24,11 +24,16 @@ pub struct Request {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Response { status: u16, body: Vec<u8> },
+    Response {
+        status: u16,
+        body: Vec<u8>,
+    },
     /// No complete answer before the deadline.
     Timeout,
     /// The body went past [`MAX_BODY_BYTES`].
-    BodyTooLarge { status: u16 },
+    BodyTooLarge {
+        status: u16,
+    },
     /// Connection refused, DNS, TLS, protocol errors: a reason for people.
     Failed(String),
 }

@@ -68,7 +68,9 @@ impl BaseUrl {
         host == "localhost"
             || host.ends_with(".localhost")
             || host == "::1"
-            || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// Refuses to send a token in clear text to another machine.
@@ -132,14 +134,35 @@ mod tests {
             BaseUrl::parse("example.com").unwrap_err(),
             "unsupported base_url scheme '' in 'example.com': use http:// or https://"
         );
-        assert_eq!(BaseUrl::parse("https://").unwrap_err(), "base_url has no hostname: 'https://'");
-        assert_eq!(BaseUrl::parse("http://h:x").unwrap_err(), "base_url has invalid port: 'http://h:x'");
+        assert_eq!(
+            BaseUrl::parse("https://").unwrap_err(),
+            "base_url has no hostname: 'https://'"
+        );
+        assert_eq!(
+            BaseUrl::parse("http://h:x").unwrap_err(),
+            "base_url has invalid port: 'http://h:x'"
+        );
     }
 
     #[test]
     fn clear_text_only_to_loopback() {
-        assert!(BaseUrl::parse("http://10.0.0.1").unwrap().check_transport_security(false).is_err());
-        assert!(BaseUrl::parse("http://10.0.0.1").unwrap().check_transport_security(true).is_ok());
-        assert!(BaseUrl::parse("http://127.0.0.1").unwrap().check_transport_security(false).is_ok());
+        assert!(
+            BaseUrl::parse("http://10.0.0.1")
+                .unwrap()
+                .check_transport_security(false)
+                .is_err()
+        );
+        assert!(
+            BaseUrl::parse("http://10.0.0.1")
+                .unwrap()
+                .check_transport_security(true)
+                .is_ok()
+        );
+        assert!(
+            BaseUrl::parse("http://127.0.0.1")
+                .unwrap()
+                .check_transport_security(false)
+                .is_ok()
+        );
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method, OutgoingRequest,
-    RequestOptions, Scheme as WasiScheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingRequest, RequestOptions, Scheme as WasiScheme,
 };
 use wasip2::io::poll::{self, Pollable};
 use wasip2::io::streams::{InputStream, StreamError};
@@ -45,7 +45,9 @@ enum Progress {
 impl Progress {
     fn pollable(&self) -> Option<&Pollable> {
         match self {
-            Progress::Waiting { pollable, .. } | Progress::Reading { pollable, .. } => Some(pollable),
+            Progress::Waiting { pollable, .. } | Progress::Reading { pollable, .. } => {
+                Some(pollable)
+            }
             _ => None,
         }
     }
@@ -65,12 +67,17 @@ impl Transport for WasiHttp {
                 progress[next] = start(&requests[next], remaining);
                 next += 1;
             }
-            let waiting: Vec<usize> = (0..progress.len()).filter(|&i| progress[i].pollable().is_some()).collect();
+            let waiting: Vec<usize> = (0..progress.len())
+                .filter(|&i| progress[i].pollable().is_some())
+                .collect();
             if waiting.is_empty() {
                 break;
             }
             let timer = monotonic_clock::subscribe_instant(deadline);
-            let mut pollables: Vec<&Pollable> = waiting.iter().filter_map(|&i| progress[i].pollable()).collect();
+            let mut pollables: Vec<&Pollable> = waiting
+                .iter()
+                .filter_map(|&i| progress[i].pollable())
+                .collect();
             pollables.push(&timer);
             let ready = poll::poll(&pollables);
             drop(pollables);
@@ -110,19 +117,26 @@ fn send(request: &Request, remaining: u64) -> Result<FutureIncomingResponse, Err
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
         .collect();
-    let fields = Fields::from_list(&headers).map_err(|_| invalid("header (a control character in a value?)"))?;
+    let fields = Fields::from_list(&headers)
+        .map_err(|_| invalid("header (a control character in a value?)"))?;
     let outgoing = OutgoingRequest::new(fields);
-    outgoing.set_method(&Method::Get).map_err(|_| invalid("method"))?;
+    outgoing
+        .set_method(&Method::Get)
+        .map_err(|_| invalid("method"))?;
     let scheme = match request.url.scheme {
         Scheme::Http => WasiScheme::Http,
         Scheme::Https => WasiScheme::Https,
     };
-    outgoing.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(|_| invalid("scheme"))?;
     outgoing
         .set_authority(Some(&request.url.authority))
         .map_err(|_| invalid("host"))?;
     let path = format!("{}{}", request.url.path, request.path);
-    outgoing.set_path_with_query(Some(&path)).map_err(|_| invalid("path"))?;
+    outgoing
+        .set_path_with_query(Some(&path))
+        .map_err(|_| invalid("path"))?;
     // The poll loop enforces the deadline; these let the host give up too.
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(remaining));
@@ -170,11 +184,16 @@ fn advance(progress: Progress) -> Progress {
                         return Progress::Done(Outcome::BodyTooLarge { status });
                     }
                 }
-                Err(StreamError::Closed) => return Progress::Done(Outcome::Response { status, body }),
+                Err(StreamError::Closed) => {
+                    return Progress::Done(Outcome::Response { status, body });
+                }
                 Err(StreamError::LastOperationFailed(err)) => {
                     let outcome = match wasip2::http::types::http_error_code(&err) {
                         Some(code) => outcome_of_error(&code),
-                        None => Outcome::Failed(format!("reading the response failed: {}", err.to_debug_string())),
+                        None => Outcome::Failed(format!(
+                            "reading the response failed: {}",
+                            err.to_debug_string()
+                        )),
                     };
                     return Progress::Done(outcome);
                 }
@@ -211,9 +230,13 @@ fn outcome_of_error(code: &ErrorCode) -> Outcome {
         | ErrorCode::DnsTimeout => return Outcome::Timeout,
         ErrorCode::ConnectionRefused => "connection refused".to_string(),
         ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => "host not found".to_string(),
-        ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => "host unreachable".to_string(),
+        ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
+            "host unreachable".to_string()
+        }
         ErrorCode::ConnectionTerminated => "connection closed before an answer".to_string(),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => {
             format!("TLS failed ({code:?})")
         }
         ErrorCode::HttpRequestDenied => "the host does not allow outgoing HTTP".to_string(),

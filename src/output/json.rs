@@ -54,6 +54,9 @@ pub fn string(s: &str) -> String {
 mod tests {
     #[test]
     fn escapes_like_ensure_ascii() {
-        assert_eq!(super::string("a\"\\\n\u{1}é😀"), "\"a\\\"\\\\\\n\\u0001\\u00e9\\ud83d\\ude00\"");
+        assert_eq!(
+            super::string("a\"\\\n\u{1}é😀"),
+            "\"a\\\"\\\\\\n\\u0001\\u00e9\\ud83d\\ude00\""
+        );
     }
 }

@@ -17,7 +17,16 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 8] = ["default", "table", "json", "json-pretty", "csv", "tsv", "plain", "toml"];
+    pub const NAMES: [&'static str; 8] = [
+        "default",
+        "table",
+        "json",
+        "json-pretty",
+        "csv",
+        "tsv",
+        "plain",
+        "toml",
+    ];
 
     pub fn parse(name: &str) -> Option<Format> {
         Some(match name {
@@ -35,12 +44,18 @@ impl Format {
 
     /// Formats meant for programs: their stdout must stay parseable.
     pub fn is_machine(self) -> bool {
-        matches!(self, Format::Json | Format::JsonPretty | Format::Csv | Format::Tsv | Format::Toml)
+        matches!(
+            self,
+            Format::Json | Format::JsonPretty | Format::Csv | Format::Tsv | Format::Toml
+        )
     }
 
     /// The `detail` column is added where it breaks no fixed column layout.
     pub fn has_detail(self) -> bool {
-        matches!(self, Format::Json | Format::JsonPretty | Format::Plain | Format::Toml)
+        matches!(
+            self,
+            Format::Json | Format::JsonPretty | Format::Plain | Format::Toml
+        )
     }
 
     /// What to print when there are no rows at all.
@@ -84,7 +99,10 @@ pub fn render(format: Format, rows: &[Row], terminal: bool) -> String {
     }
     match format {
         Format::Default | Format::Table => table(rows, terminal),
-        Format::Json => rows.iter().map(|row| json::object(row, None) + "\n").collect(),
+        Format::Json => rows
+            .iter()
+            .map(|row| json::object(row, None) + "\n")
+            .collect(),
         Format::JsonPretty => {
             let objects: Vec<String> = rows.iter().map(|row| json::object(row, Some(2))).collect();
             format!("[\n{}\n]\n", objects.join(",\n"))
@@ -98,7 +116,10 @@ pub fn render(format: Format, rows: &[Row], terminal: bool) -> String {
 
 fn table(rows: &[Row], terminal: bool) -> String {
     let headers: Vec<String> = rows[0].iter().map(|(k, _)| k.to_uppercase()).collect();
-    let cells: Vec<Vec<&str>> = rows.iter().map(|row| row.iter().map(|(_, v)| v.text()).collect()).collect();
+    let cells: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|row| row.iter().map(|(_, v)| v.text()).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -155,7 +176,11 @@ fn plain(rows: &[Row]) -> String {
         if index > 0 {
             out.push_str("---\n");
         }
-        let key_width = row.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let key_width = row
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         for (key, value) in row {
             let label = format!("{:<width$}", format!("{key}:"), width = key_width + 2);
             let mut lines = value.text().split('\n');
@@ -211,16 +236,30 @@ mod tests {
 
     fn rows() -> Vec<Row> {
         vec![
-            vec![("name", "a".into()), ("project", "".into()), ("active", Value::Bool(true))],
-            vec![("name", "b,\"c\"".into()), ("project", "p".into()), ("active", Value::Bool(false))],
+            vec![
+                ("name", "a".into()),
+                ("project", "".into()),
+                ("active", Value::Bool(true)),
+            ],
+            vec![
+                ("name", "b,\"c\"".into()),
+                ("project", "p".into()),
+                ("active", Value::Bool(false)),
+            ],
         ]
     }
 
     #[test]
     fn each_format_matches_the_reference() {
         let r = rows();
-        assert_eq!(render(Format::Default, &r, false), "NAME  PROJECT  ACTIVE\na    true\nb,\"c\"  p  false\n");
-        assert_eq!(render(Format::Table, &r, true), "NAME   PROJECT  ACTIVE\na               true\nb,\"c\"  p        false\n");
+        assert_eq!(
+            render(Format::Default, &r, false),
+            "NAME  PROJECT  ACTIVE\na    true\nb,\"c\"  p  false\n"
+        );
+        assert_eq!(
+            render(Format::Table, &r, true),
+            "NAME   PROJECT  ACTIVE\na               true\nb,\"c\"  p        false\n"
+        );
         assert_eq!(
             render(Format::Json, &r, false),
             "{\"name\": \"a\", \"project\": \"\", \"active\": true}\n{\"name\": \"b,\\\"c\\\"\", \"project\": \"p\", \"active\": false}\n"
@@ -229,8 +268,14 @@ mod tests {
             render(Format::JsonPretty, &r[..1], false),
             "[\n{\n  \"name\": \"a\",\n  \"project\": \"\",\n  \"active\": true\n}\n]\n"
         );
-        assert_eq!(render(Format::Csv, &r, false), "name,project,active\r\na,,true\r\n\"b,\"\"c\"\"\",p,false\r\n");
-        assert_eq!(render(Format::Tsv, &r[..1], false), "name\tproject\tactive\r\na\t\ttrue\r\n");
+        assert_eq!(
+            render(Format::Csv, &r, false),
+            "name,project,active\r\na,,true\r\n\"b,\"\"c\"\"\",p,false\r\n"
+        );
+        assert_eq!(
+            render(Format::Tsv, &r[..1], false),
+            "name\tproject\tactive\r\na\t\ttrue\r\n"
+        );
         assert_eq!(
             render(Format::Plain, &r, false),
             "name:    a\nproject: \nactive:  true\n---\nname:    b,\"c\"\nproject: p\nactive:  false\n"

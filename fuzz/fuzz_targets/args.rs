@@ -1,0 +1,13 @@
+//! The argument parser never panics on any argv.
+#![no_main]
+
+use contree_auth::cli::args;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let argv: Vec<String> = std::iter::once("contree".to_string())
+        .chain(text.split('\0').map(str::to_string))
+        .collect();
+    let _ = args::parse(&argv).map_err(|e| e.render().to_string());
+});

@@ -1,0 +1,13 @@
+//! The component, run for real under wasmtime by the `contree-host` harness:
+//! a temporary preopened config home, a real HTTP server on 127.0.0.1, and
+//! captured stdio. Each test is named after the SPEC rule it proves.
+
+mod common;
+
+mod formats;
+mod ini_compat;
+mod list;
+mod robustness;
+mod save;
+mod stock_wasmtime;
+mod switch_remove;

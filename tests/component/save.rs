@@ -1,0 +1,568 @@
+//! SPEC §1 "Save, step by step".
+
+use contree_host::{MockApi, Sandbox};
+
+use crate::common::{run, run_with_stdin, save, token};
+
+#[test]
+fn save_verifies_with_whoami_then_writes_the_reference_layout() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let tok = token("ok");
+    let out = run(
+        &sb,
+        &[
+            "auth",
+            "--token",
+            &tok,
+            "-u",
+            &format!("{}/", api.url()),
+            "-P",
+            "proj-1",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 1);
+    let req = &requests[0];
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("GET", "/v1/whoami")
+    );
+    assert_eq!(req.token(), Some(tok.as_str()));
+    assert_eq!(req.header("project"), Some("proj-1"));
+    assert!(
+        req.header("user-agent")
+            .unwrap_or("")
+            .starts_with("contree-auth/"),
+        "{:?}",
+        req.headers
+    );
+    assert_eq!(
+        sb.read_file("auth.ini").unwrap(),
+        format!(
+            "[DEFAULT]\nprofile = default\n\n[profile:default]\nurl = {}\ntoken = {tok}\ntype = iam\nproject = proj-1\n\n",
+            api.url()
+        )
+    );
+    assert!(
+        out.stderr
+            .contains("[INFO] Setting token for profile 'default' (type: iam)"),
+        "{}",
+        out.stderr
+    );
+    let saved = format!(
+        "[INFO] auth accepted, profile 'default' saved to -> {}",
+        sb.path("auth.ini").display()
+    );
+    assert!(out.stderr.contains(&saved), "{}", out.stderr);
+}
+
+#[test]
+fn token_precedence_flag_then_contree_token_then_nebius_api_key_then_prompt() {
+    let api = MockApi::start();
+    let (flag, contree, nebius, typed) = (token("ok"), token("ok"), token("ok"), token("ok"));
+    let cases: [(&[(&str, &str)], Option<&str>, &str, &str); 4] = [
+        (
+            &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)],
+            Some(&flag),
+            &flag,
+            "",
+        ),
+        (
+            &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)],
+            None,
+            &contree,
+            "Using token from CONTREE_TOKEN",
+        ),
+        (
+            &[("NEBIUS_API_KEY", &nebius)],
+            None,
+            &nebius,
+            "Using token from NEBIUS_API_KEY",
+        ),
+        (&[], None, &typed, "Token: "),
+    ];
+    for (env, flag, expected, message) in cases {
+        let mut sb = Sandbox::new();
+        for (k, v) in env {
+            sb.env(*k, *v);
+        }
+        let mut args = vec!["auth", "-u", "", "-P", "p"];
+        let url = api.url();
+        args[2] = &url;
+        if let Some(flag) = flag {
+            args.extend(["--token", flag]);
+        }
+        api.clear_requests();
+        let out = run_with_stdin(&sb, &args, &format!("{typed}\n"));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(api.requests()[0].token(), Some(expected));
+        assert!(
+            out.stderr.contains(message),
+            "{message:?} not in {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn url_precedence_flag_then_contree_url_then_iam_default() {
+    let api = MockApi::start();
+    let other = MockApi::start();
+    let mut sb = Sandbox::new();
+    sb.env("CONTREE_URL", format!("{}/", other.url()));
+    let tok = token("ok");
+    let out = run(&sb, &["auth", "--token", &tok, "-u", &api.url(), "-P", "p"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!((api.requests().len(), other.requests().len()), (1, 0));
+    let out = run(&sb, &["auth", "-y", "--token", &tok, "-P", "p"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Using URL from CONTREE_URL"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(other.requests().len(), 1);
+    assert!(
+        sb.read_file("auth.ini")
+            .unwrap()
+            .contains(&format!("url = {}\n", other.url())),
+        "trailing / stripped"
+    );
+}
+
+#[test]
+fn jwt_prompts_for_url_and_an_empty_answer_is_an_error() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let out = run_with_stdin(
+        &sb,
+        &["auth", "--type", "jwt", "--token", &token("ok")],
+        "\n",
+    );
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("URL: "), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("[ERROR] URL is required for JWT auth"),
+        "{}",
+        out.stderr
+    );
+    let out = run_with_stdin(
+        &sb,
+        &["auth", "--type", "jwt", "--token", &token("ok")],
+        &format!("{}\n", api.url()),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ini = sb.read_file("auth.ini").unwrap();
+    assert!(
+        ini.contains("type = jwt\n") && !ini.contains("project"),
+        "{ini}"
+    );
+    assert_eq!(
+        api.requests()[0].header("project"),
+        None,
+        "jwt sends no Project header"
+    );
+}
+
+#[test]
+fn project_precedence_flag_then_contree_project_then_nebius_ai_project_then_prompt() {
+    let api = MockApi::start();
+    let cases: [(&[(&str, &str)], Option<&str>, &str); 4] = [
+        (
+            &[("CONTREE_PROJECT", "env1"), ("NEBIUS_AI_PROJECT", "env2")],
+            Some("flag"),
+            "flag",
+        ),
+        (
+            &[("CONTREE_PROJECT", "env1"), ("NEBIUS_AI_PROJECT", "env2")],
+            None,
+            "env1",
+        ),
+        (&[("NEBIUS_AI_PROJECT", "env2")], None, "env2"),
+        (&[], None, "typed"),
+    ];
+    for (env, flag, expected) in cases {
+        let mut sb = Sandbox::new();
+        for (k, v) in env {
+            sb.env(*k, *v);
+        }
+        let tok = token("ok");
+        let url = api.url();
+        let mut args = vec!["auth", "--token", &tok, "-u", &url];
+        if let Some(flag) = flag {
+            args.extend(["-P", flag]);
+        }
+        api.clear_requests();
+        let out = run_with_stdin(&sb, &args, "  typed \n");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(api.requests()[0].header("project"), Some(expected));
+    }
+}
+
+#[test]
+fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    save(&sb, &api, "work", "ok");
+    let before = sb.read_file("auth.ini").unwrap();
+    for answer in ["n\n", "\n", "", "no\n"] {
+        let out = run_with_stdin(
+            &sb,
+            &[
+                "auth",
+                "-p",
+                "work",
+                "--token",
+                &token("ok"),
+                "-u",
+                &api.url(),
+                "-P",
+                "p2",
+            ],
+            answer,
+        );
+        assert_eq!(out.code, 1, "answer {answer:?}");
+        assert!(
+            out.stdout
+                .contains("Profile 'work' already exists. Overwrite? [y/N] "),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("Aborted."), "{}", out.stdout);
+        assert_eq!(sb.read_file("auth.ini").unwrap(), before);
+    }
+    let out = run_with_stdin(
+        &sb,
+        &[
+            "auth",
+            "-p",
+            "work",
+            "--token",
+            &token("ok"),
+            "-u",
+            &api.url(),
+            "-P",
+            "p2",
+        ],
+        "Y\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Updating token for profile 'work'"),
+        "{}",
+        out.stderr
+    );
+    assert!(sb.read_file("auth.ini").unwrap().contains("project = p2"));
+}
+
+#[test]
+fn bad_input_is_rejected_before_any_request() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let url = api.url();
+    let tok = token("ok");
+    let cases: [(Vec<&str>, &str, &str); 5] = [
+        (
+            vec!["auth", "--token", "", "-u", &url, "-P", "p"],
+            "\n",
+            "No token configured for profile 'default'",
+        ),
+        (
+            vec!["auth", "--token", &tok, "-u", &url],
+            "\n",
+            "No project configured for IAM profile 'default'",
+        ),
+        (
+            vec!["auth", "--token", &tok, "-u", "ftp://h", "-P", "p"],
+            "",
+            "unsupported base_url scheme 'ftp'",
+        ),
+        (
+            vec!["auth", "--token", &tok, "-u", "https://", "-P", "p"],
+            "",
+            "base_url has no hostname",
+        ),
+        (
+            vec![
+                "auth",
+                "--token",
+                &tok,
+                "-u",
+                "http://example.invalid:1",
+                "-P",
+                "p",
+            ],
+            "",
+            "--allow-insecure-http",
+        ),
+    ];
+    for (args, stdin, message) in cases {
+        let out = run_with_stdin(&sb, &args, stdin);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert!(
+            out.stderr.contains(message),
+            "{message:?} not in {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .lines()
+                .filter(|l| l.starts_with("[ERROR]"))
+                .count()
+                == 1
+        );
+    }
+    assert!(api.requests().is_empty());
+    assert!(sb.read_file("auth.ini").is_none(), "nothing written");
+}
+
+#[test]
+fn profile_names_and_values_that_would_break_the_file_are_refused() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let url = api.url();
+    for (name, project) in [("a]b", "p"), ("../x", "p"), ("ok", "two\nlines")] {
+        let out = run(
+            &sb,
+            &[
+                "auth",
+                "-p",
+                name,
+                "--token",
+                &token("ok"),
+                "-u",
+                &url,
+                "-P",
+                project,
+            ],
+        );
+        assert_eq!(out.code, 1, "{name:?} {project:?}");
+        assert!(
+            out.stderr.starts_with("[ERROR]") || out.stderr.contains("[ERROR]"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(sb.read_file("auth.ini").is_none());
+}
+
+#[test]
+fn non_2xx_fails_verification_and_leaves_the_profile_unchanged() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    save(&sb, &api, "default", "ok");
+    let before = sb.read_file("auth.ini").unwrap();
+    let out = run(
+        &sb,
+        &[
+            "auth",
+            "-y",
+            "--token",
+            &token("e401"),
+            "-u",
+            &api.url(),
+            "-P",
+            "p",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed."
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sb.read_file("auth.ini").unwrap(), before);
+}
+
+#[test]
+fn a_body_that_is_not_json_is_an_error_and_nothing_is_written() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    for kind in ["notjson", "empty"] {
+        let out = run(
+            &sb,
+            &["auth", "--token", &token(kind), "-u", &api.url(), "-P", "p"],
+        );
+        assert_eq!(out.code, 1, "{kind}");
+        assert!(out.stderr.contains("not JSON"), "{}", out.stderr);
+    }
+    assert!(sb.read_file("auth.ini").is_none());
+}
+
+#[test]
+fn no_list_permission_warns_and_still_saves() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    for (name, kind) in [("a", "nolist"), ("b", "nolistkey"), ("c", "array")] {
+        let out = run(
+            &sb,
+            &[
+                "auth",
+                "-p",
+                name,
+                "--token",
+                &token(kind),
+                "-u",
+                &api.url(),
+                "-P",
+                "proj-9",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission)."
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            sb.read_file("auth.ini")
+                .unwrap()
+                .contains(&format!("[profile:{name}]"))
+        );
+    }
+}
+
+#[test]
+fn transient_failures_are_retried_a_few_times() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let out = run(
+        &sb,
+        &[
+            "auth",
+            "--token",
+            &token("flaky"),
+            "-u",
+            &api.url(),
+            "-P",
+            "p",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.requests().len(), 2);
+    api.clear_requests();
+    let out = run(
+        &sb,
+        &[
+            "auth",
+            "-p",
+            "x",
+            "--token",
+            &token("e500"),
+            "-u",
+            &api.url(),
+            "-P",
+            "p",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("Token verification failed: HTTP 500: boom. Profile not changed."),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(api.requests().len(), 3, "at most three attempts");
+}
+
+#[test]
+fn a_server_that_never_answers_gives_up_within_30_seconds() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let started = std::time::Instant::now();
+    let out = run(
+        &sb,
+        &[
+            "auth",
+            "--token",
+            &token("hang"),
+            "-u",
+            &api.url(),
+            "-P",
+            "p",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        started.elapsed().as_secs() < 40,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        out.stderr
+            .contains("Token verification failed: no answer from"),
+        "{}",
+        out.stderr
+    );
+    assert!(sb.read_file("auth.ini").is_none());
+}
+
+#[test]
+fn saving_keeps_other_profiles_sections_and_the_active_pointer() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    sb.write_file(
+        "auth.ini",
+        "[DEFAULT]\nprofile = other\n\n[profile:other]\nurl = http://x\ntoken = keep%%me\ntype = jwt\ncolor = blue\n\n[cli]\neditor = vim\n\n",
+    );
+    let tok = save(&sb, &api, "new", "ok");
+    let ini = sb.read_file("auth.ini").unwrap();
+    assert_eq!(
+        ini,
+        format!(
+            "[DEFAULT]\nprofile = other\n\n[profile:other]\nurl = http://x\ntoken = keep%%me\ntype = jwt\ncolor = blue\n\n[cli]\neditor = vim\n\n[profile:new]\nurl = {}\ntoken = {tok}\ntype = iam\nproject = proj-1\n\n",
+            api.url()
+        )
+    );
+}
+
+#[test]
+fn end_of_input_at_the_token_prompt_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let out = run_with_stdin(&sb, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"], "");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("Token: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("[ERROR] no token given"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn token_stdin_reads_the_token_from_a_pipe() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let tok = token("ok");
+    let out = run_with_stdin(
+        &sb,
+        &["auth", "--token-stdin", "-u", &api.url(), "-P", "p"],
+        &format!("{tok}\n"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.requests()[0].token(), Some(tok.as_str()));
+}
+
+#[test]
+fn percent_in_a_value_is_written_as_double_percent() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let tok = format!("{}%x", token("ok"));
+    let out = run(
+        &sb,
+        &["auth", "--token", &tok, "-u", &api.url(), "-P", "100%"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ini = sb.read_file("auth.ini").unwrap();
+    assert!(
+        ini.contains("%%x\n") && ini.contains("project = 100%%\n"),
+        "{ini}"
+    );
+    assert_eq!(api.requests()[0].header("project"), Some("100%"));
+}
