@@ -16,7 +16,13 @@ fn main() {
         .to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
 
-    for path in ["src", "wit", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+    for path in [
+        "src",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -25,7 +31,7 @@ fn main() {
     println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
     println!(
         "cargo:rustc-env=CONTREE_HOST_TEST_CACHE_DIR={}",
-        out_dir.join("cwasm-cache").display()
+        out_dir.join("cache").join("contree-auth").display()
     );
     println!(
         "cargo:rustc-env=CONTREE_HOST_WASMTIME_VERSION={}",

@@ -130,7 +130,10 @@ impl Verdict {
             }
             Outcome::Response { status, body } => Verdict::Rejected {
                 status,
-                message: error_message(&body, token),
+                message: match error_message(&body, token) {
+                    message if message.is_empty() => reason_phrase(status).to_string(),
+                    message => message,
+                },
             },
             Outcome::BodyTooLarge { status } => Verdict::BodyTooLarge { status },
             Outcome::Timeout => Verdict::Timeout,
@@ -162,6 +165,19 @@ impl Verdict {
             Verdict::Timeout => format!("no answer within {} s", timeout.as_secs_f64()),
             Verdict::Network(reason) => reason.clone(),
         }
+    }
+}
+
+/// What to say for a status whose body says nothing.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        300..=399 => "a redirect, which is not followed (is the URL right?)",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found (is the URL the ConTree API?)",
+        429 => "Too Many Requests",
+        500..=599 => "server error",
+        _ => "no error message",
     }
 }
 

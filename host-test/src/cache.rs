@@ -199,8 +199,7 @@ mod tests {
         let file = dir.path().join("file");
         std::fs::write(&file, b"").unwrap();
         // A cache "directory" below a regular file cannot be created.
-        let (_, used) =
-            load_component(&engine, WAT.as_bytes(), Some(&file.join("cache"))).unwrap();
+        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(&file.join("cache"))).unwrap();
         assert_eq!(used, CacheUse::Uncached);
     }
 

@@ -206,6 +206,8 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
         preopens: plan.preopens,
         stdin: Stdin::Inherit,
         capture: false,
+        #[cfg(unix)]
+        echo_control: crate::terminal::EchoControl::for_stdin(),
     })?;
     report_trap(&outcome);
     Ok(outcome.code)
@@ -239,10 +241,17 @@ mod tests {
         let cwd = Path::new("/work");
         let p = plan(vec![], env(&[("HOME", "/h")]), Some(cwd)).unwrap();
         assert_eq!(p.home, Path::new("/h/.config/contree"));
-        assert_eq!(p.cache_dir.as_deref(), Some(Path::new("/h/.cache/contree-auth")));
+        assert_eq!(
+            p.cache_dir.as_deref(),
+            Some(Path::new("/h/.cache/contree-auth"))
+        );
         let p = plan(
             vec![],
-            env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x"), ("XDG_CACHE_HOME", "/c")]),
+            env(&[
+                ("HOME", "/h"),
+                ("XDG_CONFIG_HOME", "/x"),
+                ("XDG_CACHE_HOME", "/c"),
+            ]),
             Some(cwd),
         )
         .unwrap();
@@ -250,7 +259,11 @@ mod tests {
         assert_eq!(p.cache_dir.as_deref(), Some(Path::new("/c/contree-auth")));
         let p = plan(
             vec![],
-            env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x"), ("CONTREE_HOME", "rel/./a/../b")]),
+            env(&[
+                ("HOME", "/h"),
+                ("XDG_CONFIG_HOME", "/x"),
+                ("CONTREE_HOME", "rel/./a/../b"),
+            ]),
             Some(cwd),
         )
         .unwrap();
@@ -287,14 +300,26 @@ mod tests {
         assert_eq!(p.args, strings(&["contree", "auth", "ls"]));
         assert_eq!(
             p.preopens,
-            vec![(PathBuf::from("/h/.config/contree"), "/h/.config/contree".to_string())]
+            vec![(
+                PathBuf::from("/h/.config/contree"),
+                "/h/.config/contree".to_string()
+            )]
         );
     }
 
     #[test]
     fn finds_config_options_before_auth_only() {
         let found = config_args(&strings(&[
-            "-f", "-c", "-c", "a.ini", "--config=b.ini", "-cc.ini", "-c=d.ini", "auth", "-c", "e",
+            "-f",
+            "-c",
+            "-c",
+            "a.ini",
+            "--config=b.ini",
+            "-cc.ini",
+            "-c=d.ini",
+            "auth",
+            "-c",
+            "e",
         ]));
         assert_eq!(
             found,
@@ -305,7 +330,11 @@ mod tests {
                 (6, "d.ini".to_string()),
             ]
         );
-        assert!(config_args(&strings(&["--format", "auth", "-c", "x"])).is_empty());
+        // An option's value is not the `auth` word.
+        assert_eq!(
+            config_args(&strings(&["--format", "auth", "-c", "x", "auth"])),
+            vec![(3, "x".to_string())]
+        );
         assert!(config_args(&strings(&["auth", "--config", "x"])).is_empty());
     }
 

@@ -7,9 +7,13 @@ pub mod launcher;
 pub mod mock_api;
 pub mod runner;
 pub mod sandbox;
+#[cfg(unix)]
+pub mod terminal;
+pub mod typed;
 
 use std::path::{Path, PathBuf};
 
+pub use cache::CacheUse;
 pub use mock_api::{MockApi, Request};
 pub use runner::{Outcome, RunSpec, Runner, Stdin, TRAP_EXIT_CODE};
 pub use sandbox::Sandbox;
@@ -17,6 +21,13 @@ pub use sandbox::Sandbox;
 /// The guest component built by `build.rs`.
 pub fn component_path() -> &'static Path {
     Path::new(env!("CONTREE_AUTH_WASM"))
+}
+
+/// The compile cache of [`Runner::shared`]. It is laid out like the
+/// launcher's `$XDG_CACHE_HOME/contree-auth`, so tests that start the launcher
+/// can set `XDG_CACHE_HOME` to its parent and skip compiling.
+pub fn test_cache_dir() -> &'static Path {
+    Path::new(env!("CONTREE_HOST_TEST_CACHE_DIR"))
 }
 
 /// The version of wasmtime this crate embeds.

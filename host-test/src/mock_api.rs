@@ -346,7 +346,9 @@ fn read_some(shared: &Shared, stream: &mut TcpStream, chunk: &mut [u8]) -> Optio
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(_) => return None,
         }
@@ -359,9 +361,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 enum Action {
@@ -644,7 +644,9 @@ mod tests {
         let started = Instant::now();
         drop(api);
         assert!(started.elapsed() < Duration::from_secs(1));
-        stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         // Closed: end of stream (or a reset), not a timeout.
         match stream.read(&mut buf) {
             Ok(n) => assert_eq!(n, 0),

@@ -48,6 +48,9 @@ pub struct RunSpec {
     pub stdin: Stdin,
     /// Capture stdout/stderr into the [`Outcome`]; otherwise inherit them.
     pub capture: bool,
+    /// With inherited stdio on a terminal: hide the typed token (see [`crate::terminal`]).
+    #[cfg(unix)]
+    pub echo_control: Option<std::sync::Arc<crate::terminal::EchoControl>>,
 }
 
 /// How a run ended.
@@ -82,6 +85,8 @@ pub fn engine() -> anyhow::Result<Engine> {
 pub struct Runner {
     engine: Engine,
     pre: CommandPre<Host>,
+    /// The same linked component, for calls of its typed exports.
+    typed_pre: crate::typed::ContreeAuthPre<Host>,
     cache_use: CacheUse,
 }
 
@@ -99,12 +104,16 @@ impl Runner {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("linking the component")?;
+        let typed_pre = crate::typed::ContreeAuthPre::new(pre.clone())
+            .map_err(anyhow::Error::from)
+            .context("the component does not export contree:auth/profiles")?;
         let pre = CommandPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:cli/run")?;
         Ok(Runner {
             engine,
             pre,
+            typed_pre,
             cache_use,
         })
     }
@@ -115,15 +124,14 @@ impl Runner {
         Runner::new(&wasm, cache_dir)
     }
 
-    /// The runner of [`crate::component_path`], built once per process, with a
-    /// compile cache in the build directory so that test binaries after the
-    /// first skip compilation.
+    /// The runner of [`crate::component_path`], built once per process, with
+    /// the compile cache [`crate::test_cache_dir`] so that test binaries after
+    /// the first skip compilation.
     pub fn shared() -> anyhow::Result<&'static Runner> {
         static SHARED: OnceLock<Result<Runner, String>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
-                let cache = Path::new(env!("CONTREE_HOST_TEST_CACHE_DIR"));
-                Runner::from_file(crate::component_path(), Some(cache))
+                Runner::from_file(crate::component_path(), Some(crate::test_cache_dir()))
                     .map_err(|err| format!("{err:#}"))
             })
             .as_ref()
@@ -137,6 +145,35 @@ impl Runner {
     /// Whether the compiled code came from the cache.
     pub fn cache_use(&self) -> CacheUse {
         self.cache_use
+    }
+
+    /// A fresh instance for typed calls of `contree:auth/profiles`, seeing
+    /// only `env` and `preopens` (`(host dir, guest path)`); stdio is discarded.
+    pub fn typed(
+        &self,
+        env: &[(String, String)],
+        preopens: &[(PathBuf, String)],
+    ) -> anyhow::Result<crate::typed::Typed> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.envs(env);
+        for (host, guest) in preopens {
+            builder
+                .preopened_dir(host, guest, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("opening {} for the component", host.display()))?;
+        }
+        let host = Host {
+            wasi: builder.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&self.engine, host);
+        let bindings = self
+            .typed_pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating the component")?;
+        Ok(crate::typed::Typed { store, bindings })
     }
 
     /// Runs `wasi:cli/run` once. An error means the run could not be set up
@@ -165,6 +202,15 @@ impl Runner {
             builder.stdout(stdout.clone()).stderr(stderr.clone());
             Some((stdout, stderr))
         } else {
+            #[cfg(unix)]
+            if let Some(control) = &spec.echo_control {
+                use crate::terminal::{Stream, Watched};
+                let watched = |stream| Watched { stream, control: control.clone() };
+                builder.stdout(watched(Stream::Stdout)).stderr(watched(Stream::Stderr));
+            } else {
+                builder.inherit_stdout().inherit_stderr();
+            }
+            #[cfg(not(unix))]
             builder.inherit_stdout().inherit_stderr();
             None
         };
@@ -188,7 +234,8 @@ impl Runner {
             Ok(Err(())) => (1, None),
             Err(err) => match err.downcast_ref::<I32Exit>() {
                 Some(exit) => (exit.0, None),
-                None => (TRAP_EXIT_CODE, Some(format!("{err:?}"))),
+                // `{:#}`: the wasm backtrace and the trap, not the host's stack.
+                None => (TRAP_EXIT_CODE, Some(format!("{err:#}"))),
             },
         };
         let (stdout, mut stderr) = match captured {
@@ -216,7 +263,7 @@ fn lossy(pipe: &MemoryOutputPipe) -> String {
     String::from_utf8_lossy(&pipe.contents()).into_owned()
 }
 
-struct Host {
+pub(crate) struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,

@@ -137,6 +137,14 @@ impl Sandbox {
             .collect()
     }
 
+    /// A fresh instance of the component for typed `contree:auth/profiles`
+    /// calls, seeing this home and environment.
+    pub fn typed(&self) -> crate::typed::Typed {
+        Runner::shared()
+            .and_then(|runner| runner.typed(&self.run_env(), &self.dirs()))
+            .unwrap_or_else(|err| panic!("instantiating the component: {err:#}"))
+    }
+
     /// Runs `contree ARGS...` in the embedded runtime, everything captured,
     /// with the stdin set by [`Sandbox::stdin`].
     pub fn run<I, S>(&self, args: I) -> Outcome
@@ -159,6 +167,7 @@ impl Sandbox {
             preopens: self.dirs(),
             stdin: Stdin::Bytes(stdin.into()),
             capture: true,
+            ..RunSpec::default()
         };
         let runner = Runner::shared().unwrap_or_else(|e| panic!("loading the component: {e:#}"));
         runner

@@ -159,11 +159,13 @@ fn advance(progress: Progress) -> Progress {
                 },
             }
         }
+        // Bindings drop in reverse order: the stream (a child of the body)
+        // and the pollable must be bound last so they go first.
         Progress::Reading {
-            pollable,
-            stream,
-            _body,
             _response,
+            _body,
+            stream,
+            pollable,
             status,
             mut body,
         } => loop {

@@ -6,8 +6,10 @@ mod common;
 
 mod formats;
 mod ini_compat;
+mod jco;
 mod list;
 mod robustness;
 mod save;
 mod stock_wasmtime;
 mod switch_remove;
+mod wit_api;

@@ -1,0 +1,94 @@
+//! The `contree` binary end to end: home creation, least privilege, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use contree_host::MockApi;
+
+fn contree(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contree"));
+    let cache = contree_host::test_cache_dir()
+        .parent()
+        .expect("the cache dir has a parent");
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", cache)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("running contree")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn creates_a_private_home_and_exits_with_the_guest_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&mut contree(dir.path(), &["-f", "json", "auth", "ls"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let home = dir.path().join(".config/contree");
+    assert!(home.is_dir());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    let out = run(&mut contree(dir.path(), &["--no-such-option"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn config_outside_the_home_is_reachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let api = MockApi::start();
+    let config = outside.path().join("auth.ini");
+    let out = run(contree(
+        dir.path(),
+        &[
+            "-c",
+            config.to_str().unwrap(),
+            "auth",
+            "--type",
+            "jwt",
+            "--url",
+            &api.url(),
+        ],
+    )
+    .env("CONTREE_TOKEN", "ok-launcher"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ini = std::fs::read_to_string(&config).unwrap();
+    assert!(ini.contains("[profile:default]"), "{ini}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(!dir.path().join(".config/contree/auth.ini").exists());
+}
+
+#[test]
+fn launcher_errors_are_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let out = run(contree(dir.path(), &["auth", "ls"]).env("CONTREE_HOME", file.join("home")));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("contree: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let out = run(Command::new(env!("CARGO_BIN_EXE_contree"))
+        .arg("--help")
+        .env_clear());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("contree: cannot find the config directory"));
+}

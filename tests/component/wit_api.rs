@@ -1,0 +1,132 @@
+//! Issue "typed WIT interface": every `contree:auth/profiles` function called
+//! from a Rust host through `wasmtime::component::bindgen!`, each error case included.
+
+use contree_host::typed::{AuthError, AuthType, ProbeStatus, SaveRequest};
+use contree_host::{MockApi, Sandbox};
+
+use crate::common::{SECRET_MARK, sha16, token};
+
+fn request(api: &MockApi, name: &str, token: &str) -> SaveRequest {
+    SaveRequest {
+        name: name.to_string(),
+        token: token.to_string(),
+        url: Some(api.url()),
+        auth_type: AuthType::Iam,
+        project: Some("proj-1".to_string()),
+        overwrite: false,
+        allow_insecure_http: false,
+    }
+}
+
+/// No typed result may carry a token.
+fn no_token<T: std::fmt::Debug>(value: T) -> T {
+    assert!(!format!("{value:?}").contains(SECRET_MARK), "a token in {value:?}");
+    value
+}
+
+#[test]
+fn save_list_switch_remove_and_whoami_round_trip() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let mut host = sb.typed();
+
+    let empty = no_token(host.list_profiles(true).unwrap()).unwrap();
+    assert!(empty.profiles.is_empty());
+    assert_eq!((empty.active.as_str(), empty.active_exists), ("default", false));
+
+    let tok = token("ok");
+    let saved = no_token(host.save_profile(&request(&api, "default", &tok)).unwrap()).unwrap();
+    assert!(saved.list_permission && !saved.replaced);
+    assert_eq!(saved.profile.token_sha256, sha16(&tok));
+    assert_eq!(saved.profile.auth_type, AuthType::Iam);
+    assert_eq!(saved.path, sb.path("auth.ini").display().to_string());
+    assert_eq!(api.requests()[0].header("project"), Some("proj-1"));
+
+    let again = host.save_profile(&request(&api, "default", &tok)).unwrap();
+    assert!(matches!(again, Err(AuthError::AlreadyExists(ref n)) if n == "default"), "{again:?}");
+    let mut overwrite = request(&api, "default", &tok);
+    overwrite.overwrite = true;
+    assert!(host.save_profile(&overwrite).unwrap().unwrap().replaced);
+
+    let nolist = host.save_profile(&request(&api, "second", &token("nolist"))).unwrap().unwrap();
+    assert!(!nolist.list_permission);
+
+    let listing = no_token(host.list_profiles(false).unwrap()).unwrap();
+    let statuses: Vec<_> = listing.profiles.iter().map(|p| (p.profile.name.as_str(), p.status)).collect();
+    assert_eq!(statuses, [("default", ProbeStatus::Ok), ("second", ProbeStatus::Inactive)]);
+    assert!(listing.profiles[0].profile.active && listing.active_exists);
+    assert!(listing.profiles[1].detail.is_some());
+
+    host.switch_profile("second").unwrap().unwrap();
+    let who = no_token(host.whoami(None).unwrap()).unwrap();
+    assert!(who.permissions.contains(&("list".to_string(), false)));
+    let who = no_token(host.whoami(Some("default")).unwrap()).unwrap();
+    assert_eq!(who.token_expiration, Some(1_893_456_000));
+    assert!(who.permissions.contains(&("list".to_string(), true)));
+    assert!(!who.token_uuid.is_empty());
+
+    sb.write_file("cli/sessions/second.db", "x");
+    let removal = host.remove_profile("second").unwrap().unwrap();
+    assert_eq!((removal.removed.as_str(), removal.active.as_str()), ("second", "default"));
+    assert_eq!(removal.deleted_files, [sb.path("cli/sessions/second.db").display().to_string()]);
+}
+
+#[test]
+fn errors_are_variants_a_host_can_match() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let mut host = sb.typed();
+
+    assert!(matches!(host.switch_profile("ghost").unwrap(), Err(AuthError::NotFound(n)) if n == "ghost"));
+    assert!(matches!(host.remove_profile("ghost").unwrap(), Err(AuthError::NotFound(_))));
+    assert!(matches!(host.whoami(Some("ghost")).unwrap(), Err(AuthError::NotFound(_))));
+
+    let field_of = |result: Result<_, AuthError>| match result {
+        Err(AuthError::InvalidInput(invalid)) => invalid.field,
+        other => panic!("expected invalid-input, got {other:?}"),
+    };
+    assert_eq!(field_of(host.save_profile(&request(&api, "a", "")).unwrap()), "token");
+    assert_eq!(field_of(host.save_profile(&request(&api, "a]", &token("ok"))).unwrap()), "name");
+    let mut jwt = request(&api, "a", &token("ok"));
+    (jwt.auth_type, jwt.url) = (AuthType::Jwt, None);
+    assert_eq!(field_of(host.save_profile(&jwt).unwrap()), "url");
+    let mut insecure = request(&api, "a", &token("ok"));
+    insecure.url = Some("http://example.invalid".into());
+    assert_eq!(field_of(host.save_profile(&insecure).unwrap()), "url");
+
+    match no_token(host.save_profile(&request(&api, "a", &token("e401"))).unwrap()) {
+        Err(AuthError::VerificationFailed(failure)) => {
+            assert_eq!((failure.status, failure.message.as_str()), (401, "invalid token"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        host.save_profile(&request(&api, "a", &token("notjson"))).unwrap(),
+        Err(AuthError::VerificationFailed(f)) if f.status == 200
+    ));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut refused = request(&api, "a", &token("ok"));
+    refused.url = Some(format!("http://127.0.0.1:{closed}"));
+    assert!(matches!(no_token(host.save_profile(&refused).unwrap()), Err(AuthError::Network(_))));
+
+    sb.write_file("auth.ini", "[profile:a]\ntoken = 1\ntoken = 2\n");
+    match host.list_profiles(true).unwrap() {
+        Err(AuthError::ConfigParse(parse)) => {
+            assert_eq!(parse.line, 3);
+            assert!(parse.path.ends_with("auth.ini"));
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_file(sb.path("auth.ini")).unwrap();
+    std::fs::create_dir(sb.path("auth.ini")).unwrap();
+    assert!(matches!(host.list_profiles(true).unwrap(), Err(AuthError::Io(_))));
+}
+
+#[test]
+fn a_slow_whoami_is_a_timeout_variant_for_probes() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    sb.write_file("auth.ini", format!("[profile:h]\ntype = jwt\nurl = {}\ntoken = {}\n", api.url(), token("hang")));
+    let listing = sb.typed().list_profiles(false).unwrap().unwrap();
+    assert_eq!(listing.profiles[0].status, ProbeStatus::Timeout);
+}
