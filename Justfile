@@ -9,7 +9,7 @@ build:
 
 # Every test: unit tests of the guest logic and the component under wasmtime.
 test:
-    cargo test --workspace --locked
+    cargo test --workspace
 
 # The native launcher: `just run auth ls`, `just run -f json auth ls --offline`.
 run *ARGS:

@@ -139,8 +139,23 @@ impl Context<'_> {
             .is_iam()
             .then_some(profile.project.as_deref())
             .flatten();
-        let whoami_request = whoami::request(&url, &request.token, project);
-        let whoami = whoami::verify(self.transport, &whoami_request, &request.token, progress)?;
+        let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
+        // HTTP header values are Latin-1; the reference fails the same way.
+        for (field, value) in [
+            ("token", token.expose()),
+            ("project", project.unwrap_or("")),
+        ] {
+            if value.chars().any(|c| u32::from(c) > 0xFF) {
+                return Err(AuthError::VerificationFailed {
+                    status: 0,
+                    message: format!(
+                        "the {field} cannot be sent in an HTTP header: only Latin-1 characters are allowed"
+                    ),
+                });
+            }
+        }
+        let whoami_request = whoami::request(&url, &token, project);
+        let whoami = whoami::verify(self.transport, &whoami_request, &token, progress)?;
 
         let replaced = self.store.modify(|doc| {
             let section = profile::section_name(&profile.name);
@@ -162,6 +177,8 @@ impl Context<'_> {
     }
 
     pub fn switch_profile(&self, name: &str) -> Result<(), AuthError> {
+        // The pointer is read raw by both tools: a name with `%` could not be written.
+        validate_name(name)?;
         if !self.profile_exists(name)? {
             return Err(AuthError::NotFound(name.to_string()));
         }
@@ -234,14 +251,19 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
         ));
     }
     let is_iam = request.auth_type == AUTH_TYPE_IAM;
-    if request.token.is_empty() {
+    let token = Secret::new(request.token.expose().trim());
+    if token.is_empty() {
         return Err(AuthError::invalid(
             "token",
             format!("No token configured for profile {quoted}. Run `contree auth` first."),
         ));
     }
-    check_value("token", request.token.expose())?;
-    let url = match request.url.as_deref().map(|u| u.trim_end_matches('/')) {
+    check_value("token", token.expose())?;
+    let url = match request
+        .url
+        .as_deref()
+        .map(|u| u.trim().trim_end_matches('/'))
+    {
         Some(url) if !url.is_empty() => url.to_string(),
         _ if is_iam => DEFAULT_IAM_URL.to_string(),
         _ => return Err(AuthError::invalid("url", "URL is required for JWT auth")),
@@ -270,7 +292,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
         auth_type: request.auth_type.clone(),
         url,
         project,
-        token: Some(request.token.clone()),
+        token: Some(token),
     })
 }
 
@@ -291,8 +313,8 @@ pub fn validate_name(name: &str) -> Result<(), AuthError> {
     if name.chars().any(char::is_control) {
         return bad("control characters (such as newlines) are not allowed");
     }
-    if name.contains(['[', ']', '/', '\\']) || name == "." || name == ".." {
-        return bad("'[', ']', '/' and '\\' are not allowed");
+    if name.contains(['[', ']', '/', '\\', '%']) || name == "." || name == ".." {
+        return bad("'[', ']', '/', '\\' and '%' are not allowed");
     }
     if name.trim() != name {
         return bad("leading or trailing spaces are not allowed");
@@ -300,18 +322,12 @@ pub fn validate_name(name: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// A value must survive the INI format unchanged: one line, no padding.
+/// A value must survive the INI format unchanged: one line (tabs are fine).
 fn check_value(field: &str, value: &str) -> Result<(), AuthError> {
-    if value.chars().any(char::is_control) {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
         return Err(AuthError::invalid(
             field,
             format!("the {field} contains a control character (such as a newline)"),
-        ));
-    }
-    if value.trim() != value {
-        return Err(AuthError::invalid(
-            field,
-            format!("the {field} has leading or trailing spaces"),
         ));
     }
     Ok(())

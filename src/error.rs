@@ -57,6 +57,12 @@ impl fmt::Display for AuthError {
                 message,
             } => write!(f, "{path}: line {line}: {message}"),
             AuthError::VerificationFailed { status: 0, message } => f.write_str(message),
+            // The reference reports statuses below 400 this way (not `HTTP N: reason`).
+            AuthError::VerificationFailed { status, .. }
+                if *status < 400 && !(200..300).contains(status) =>
+            {
+                write!(f, "unexpected HTTP status {status}")
+            }
             AuthError::VerificationFailed { status, message } => {
                 write!(f, "HTTP {status}: {message}")
             }

@@ -205,8 +205,13 @@ impl Runner {
             #[cfg(unix)]
             if let Some(control) = &spec.echo_control {
                 use crate::terminal::{Stream, Watched};
-                let watched = |stream| Watched { stream, control: control.clone() };
-                builder.stdout(watched(Stream::Stdout)).stderr(watched(Stream::Stderr));
+                let watched = |stream| Watched {
+                    stream,
+                    control: control.clone(),
+                };
+                builder
+                    .stdout(watched(Stream::Stdout))
+                    .stderr(watched(Stream::Stderr));
             } else {
                 builder.inherit_stdout().inherit_stderr();
             }

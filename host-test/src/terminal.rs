@@ -99,8 +99,12 @@ impl Watched {
     fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
         self.control.before_write();
         let result = match self.stream {
-            Stream::Stdout => io::stdout().write_all(bytes).and_then(|()| io::stdout().flush()),
-            Stream::Stderr => io::stderr().write_all(bytes).and_then(|()| io::stderr().flush()),
+            Stream::Stdout => io::stdout()
+                .write_all(bytes)
+                .and_then(|()| io::stdout().flush()),
+            Stream::Stderr => io::stderr()
+                .write_all(bytes)
+                .and_then(|()| io::stderr().flush()),
         };
         self.control.after_write(self.stream, bytes);
         result
@@ -128,7 +132,8 @@ impl StdoutStream for Watched {
 
 impl OutputStream for Watched {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.write_all(&bytes).map_err(|e| StreamError::LastOperationFailed(e.into()))
+        self.write_all(&bytes)
+            .map_err(|e| StreamError::LastOperationFailed(e.into()))
     }
 
     fn flush(&mut self) -> StreamResult<()> {
@@ -146,7 +151,11 @@ impl Pollable for Watched {
 }
 
 impl AsyncWrite for Watched {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(self.write_all(buf).map(|()| buf.len()))
     }
 

@@ -50,7 +50,10 @@ impl Typed {
             .call_remove_profile(&mut self.store, name)
     }
 
-    pub fn whoami(&mut self, name: Option<&str>) -> wasmtime::Result<Result<WhoamiInfo, AuthError>> {
+    pub fn whoami(
+        &mut self,
+        name: Option<&str>,
+    ) -> wasmtime::Result<Result<WhoamiInfo, AuthError>> {
         self.bindings
             .contree_auth_profiles()
             .call_whoami(&mut self.store, name)

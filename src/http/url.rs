@@ -22,9 +22,17 @@ pub struct BaseUrl {
 impl BaseUrl {
     /// Parses like `urllib.parse.urlsplit` plus the checks of `ContreeClient.__init__`.
     pub fn parse(url: &str) -> Result<BaseUrl, String> {
-        let (scheme, rest) = match url.split_once("://") {
-            Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
-            None => (String::new(), url),
+        // urlsplit: a scheme is letters (then letters, digits, `+-.`) before the first `:`.
+        let (scheme, rest) = match url.split_once(':') {
+            Some((scheme, rest))
+                if scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                (scheme.to_ascii_lowercase(), rest)
+            }
+            _ => (String::new(), url),
         };
         let scheme = match scheme.as_str() {
             "http" => Scheme::Http,
@@ -37,8 +45,10 @@ impl BaseUrl {
                 ));
             }
         };
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(end);
+        let (authority, path) = match rest.strip_prefix("//") {
+            Some(rest) => rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len())),
+            None => ("", rest),
+        };
         let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
         let (host, port) = split_host_port(host_port);
         if host.is_empty() {

@@ -161,7 +161,7 @@ fn malformed_files_fail_with_file_and_line_and_stay_untouched() {
 #[test]
 fn non_utf8_and_directories_are_clear_errors() {
     let sb = Sandbox::new();
-    sb.write_file("auth.ini", b"[profile:a]\ntoken = \xff\xfe\n".to_vec());
+    sb.write_file("auth.ini", b"[profile:a]\ntoken = \xff\xfe\n");
     let out = run(&sb, &["auth", "ls"]);
     assert_eq!(out.code, 1);
     assert!(

@@ -258,3 +258,74 @@ fn debug_logs_of_a_rejected_save_do_not_show_the_token() {
     );
     assert_eq!(out.code, 1);
 }
+
+/// The launcher on a real terminal (tmux): the typed token never shows.
+#[test]
+fn the_typed_token_is_not_shown_on_a_terminal() {
+    let Ok(tmux) = Command::new("tmux").arg("-V").output() else {
+        eprintln!("tmux is not installed: skipping the terminal echo check");
+        return;
+    };
+    assert!(tmux.status.success());
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let session = format!("contree-echo-{}", std::process::id());
+    let socket = sb.path("tmux.sock");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let command = format!(
+        "env -i HOME={home} CONTREE_HOME={home} XDG_CACHE_HOME={home}/cache TERM=xterm {bin} auth -u {url} -P proj; echo EXIT=$?; sleep 20",
+        home = sb.home().display(),
+        bin = env!("CARGO_BIN_EXE_contree"),
+        url = api.url(),
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "20",
+        &command,
+    ]);
+    let screen = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-t", &session, "-p"]).stdout).to_string()
+    };
+    let wait_for = |text: &str| {
+        let started = Instant::now();
+        while !screen().contains(text) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no {text:?} on screen: {}",
+                screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("Token:");
+    let tok = token("ok");
+    tmux(&["send-keys", "-t", &session, &tok, "Enter"]);
+    wait_for("EXIT=");
+    let shown = screen();
+    tmux(&["kill-server"]);
+    assert!(shown.contains("EXIT=0"), "{shown}");
+    assert!(
+        !shown.contains(crate::common::SECRET_MARK),
+        "the token was echoed: {shown}"
+    );
+    assert!(sb.read_file("auth.ini").unwrap().contains(&tok));
+    #[cfg(unix)]
+    assert_eq!(
+        sb.mode("auth.ini"),
+        Some(0o600),
+        "the launcher writes auth.ini 0600"
+    );
+}

@@ -4,6 +4,9 @@ use contree_host::{MockApi, Sandbox};
 
 use crate::common::{run, run_with_stdin, save, token};
 
+/// Environment variables of one case.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn save_verifies_with_whoami_then_writes_the_reference_layout() {
     let api = MockApi::start();
@@ -62,7 +65,8 @@ fn save_verifies_with_whoami_then_writes_the_reference_layout() {
 fn token_precedence_flag_then_contree_token_then_nebius_api_key_then_prompt() {
     let api = MockApi::start();
     let (flag, contree, nebius, typed) = (token("ok"), token("ok"), token("ok"), token("ok"));
-    let cases: [(&[(&str, &str)], Option<&str>, &str, &str); 4] = [
+    // (environment, --token flag, token whoami sees, message on stderr)
+    let cases: [(Env, Option<&str>, &str, &str); 4] = [
         (
             &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)],
             Some(&flag),
@@ -169,7 +173,8 @@ fn jwt_prompts_for_url_and_an_empty_answer_is_an_error() {
 #[test]
 fn project_precedence_flag_then_contree_project_then_nebius_ai_project_then_prompt() {
     let api = MockApi::start();
-    let cases: [(&[(&str, &str)], Option<&str>, &str); 4] = [
+    // (environment, -P flag, project whoami sees)
+    let cases: [(Env, Option<&str>, &str); 4] = [
         (
             &[("CONTREE_PROJECT", "env1"), ("NEBIUS_AI_PROJECT", "env2")],
             Some("flag"),
@@ -306,13 +311,7 @@ fn bad_input_is_rejected_before_any_request() {
             "{message:?} not in {}",
             out.stderr
         );
-        assert!(
-            out.stderr
-                .lines()
-                .filter(|l| l.contains("[ERROR]"))
-                .count()
-                == 1
-        );
+        assert!(out.stderr.lines().filter(|l| l.contains("[ERROR]")).count() == 1);
     }
     assert!(api.requests().is_empty());
     assert!(sb.read_file("auth.ini").is_none(), "nothing written");

@@ -20,7 +20,10 @@ fn request(api: &MockApi, name: &str, token: &str) -> SaveRequest {
 
 /// No typed result may carry a token.
 fn no_token<T: std::fmt::Debug>(value: T) -> T {
-    assert!(!format!("{value:?}").contains(SECRET_MARK), "a token in {value:?}");
+    assert!(
+        !format!("{value:?}").contains(SECRET_MARK),
+        "a token in {value:?}"
+    );
     value
 }
 
@@ -32,7 +35,10 @@ fn save_list_switch_remove_and_whoami_round_trip() {
 
     let empty = no_token(host.list_profiles(true).unwrap()).unwrap();
     assert!(empty.profiles.is_empty());
-    assert_eq!((empty.active.as_str(), empty.active_exists), ("default", false));
+    assert_eq!(
+        (empty.active.as_str(), empty.active_exists),
+        ("default", false)
+    );
 
     let tok = token("ok");
     let saved = no_token(host.save_profile(&request(&api, "default", &tok)).unwrap()).unwrap();
@@ -43,17 +49,33 @@ fn save_list_switch_remove_and_whoami_round_trip() {
     assert_eq!(api.requests()[0].header("project"), Some("proj-1"));
 
     let again = host.save_profile(&request(&api, "default", &tok)).unwrap();
-    assert!(matches!(again, Err(AuthError::AlreadyExists(ref n)) if n == "default"), "{again:?}");
+    assert!(
+        matches!(again, Err(AuthError::AlreadyExists(ref n)) if n == "default"),
+        "{again:?}"
+    );
     let mut overwrite = request(&api, "default", &tok);
     overwrite.overwrite = true;
     assert!(host.save_profile(&overwrite).unwrap().unwrap().replaced);
 
-    let nolist = host.save_profile(&request(&api, "second", &token("nolist"))).unwrap().unwrap();
+    let nolist = host
+        .save_profile(&request(&api, "second", &token("nolist")))
+        .unwrap()
+        .unwrap();
     assert!(!nolist.list_permission);
 
     let listing = no_token(host.list_profiles(false).unwrap()).unwrap();
-    let statuses: Vec<_> = listing.profiles.iter().map(|p| (p.profile.name.as_str(), p.status)).collect();
-    assert_eq!(statuses, [("default", ProbeStatus::Ok), ("second", ProbeStatus::Inactive)]);
+    let statuses: Vec<_> = listing
+        .profiles
+        .iter()
+        .map(|p| (p.profile.name.as_str(), p.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("default", ProbeStatus::Ok),
+            ("second", ProbeStatus::Inactive)
+        ]
+    );
     assert!(listing.profiles[0].profile.active && listing.active_exists);
     assert!(listing.profiles[1].detail.is_some());
 
@@ -67,8 +89,14 @@ fn save_list_switch_remove_and_whoami_round_trip() {
 
     sb.write_file("cli/sessions/second.db", "x");
     let removal = host.remove_profile("second").unwrap().unwrap();
-    assert_eq!((removal.removed.as_str(), removal.active.as_str()), ("second", "default"));
-    assert_eq!(removal.deleted_files, [sb.path("cli/sessions/second.db").display().to_string()]);
+    assert_eq!(
+        (removal.removed.as_str(), removal.active.as_str()),
+        ("second", "default")
+    );
+    assert_eq!(
+        removal.deleted_files,
+        [sb.path("cli/sessions/second.db").display().to_string()]
+    );
 }
 
 #[test]
@@ -77,16 +105,33 @@ fn errors_are_variants_a_host_can_match() {
     let sb = Sandbox::new();
     let mut host = sb.typed();
 
-    assert!(matches!(host.switch_profile("ghost").unwrap(), Err(AuthError::NotFound(n)) if n == "ghost"));
-    assert!(matches!(host.remove_profile("ghost").unwrap(), Err(AuthError::NotFound(_))));
-    assert!(matches!(host.whoami(Some("ghost")).unwrap(), Err(AuthError::NotFound(_))));
+    assert!(
+        matches!(host.switch_profile("ghost").unwrap(), Err(AuthError::NotFound(n)) if n == "ghost")
+    );
+    assert!(matches!(
+        host.remove_profile("ghost").unwrap(),
+        Err(AuthError::NotFound(_))
+    ));
+    assert!(matches!(
+        host.whoami(Some("ghost")).unwrap(),
+        Err(AuthError::NotFound(_))
+    ));
 
     let field_of = |result: Result<_, AuthError>| match result {
         Err(AuthError::InvalidInput(invalid)) => invalid.field,
         other => panic!("expected invalid-input, got {other:?}"),
     };
-    assert_eq!(field_of(host.save_profile(&request(&api, "a", "")).unwrap()), "token");
-    assert_eq!(field_of(host.save_profile(&request(&api, "a]", &token("ok"))).unwrap()), "name");
+    assert_eq!(
+        field_of(host.save_profile(&request(&api, "a", "")).unwrap()),
+        "token"
+    );
+    assert_eq!(
+        field_of(
+            host.save_profile(&request(&api, "a]", &token("ok")))
+                .unwrap()
+        ),
+        "name"
+    );
     let mut jwt = request(&api, "a", &token("ok"));
     (jwt.auth_type, jwt.url) = (AuthType::Jwt, None);
     assert_eq!(field_of(host.save_profile(&jwt).unwrap()), "url");
@@ -94,9 +139,15 @@ fn errors_are_variants_a_host_can_match() {
     insecure.url = Some("http://example.invalid".into());
     assert_eq!(field_of(host.save_profile(&insecure).unwrap()), "url");
 
-    match no_token(host.save_profile(&request(&api, "a", &token("e401"))).unwrap()) {
+    match no_token(
+        host.save_profile(&request(&api, "a", &token("e401")))
+            .unwrap(),
+    ) {
         Err(AuthError::VerificationFailed(failure)) => {
-            assert_eq!((failure.status, failure.message.as_str()), (401, "invalid token"))
+            assert_eq!(
+                (failure.status, failure.message.as_str()),
+                (401, "invalid token")
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -104,10 +155,17 @@ fn errors_are_variants_a_host_can_match() {
         host.save_profile(&request(&api, "a", &token("notjson"))).unwrap(),
         Err(AuthError::VerificationFailed(f)) if f.status == 200
     ));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut refused = request(&api, "a", &token("ok"));
     refused.url = Some(format!("http://127.0.0.1:{closed}"));
-    assert!(matches!(no_token(host.save_profile(&refused).unwrap()), Err(AuthError::Network(_))));
+    assert!(matches!(
+        no_token(host.save_profile(&refused).unwrap()),
+        Err(AuthError::Network(_))
+    ));
 
     sb.write_file("auth.ini", "[profile:a]\ntoken = 1\ntoken = 2\n");
     match host.list_profiles(true).unwrap() {
@@ -119,14 +177,24 @@ fn errors_are_variants_a_host_can_match() {
     }
     std::fs::remove_file(sb.path("auth.ini")).unwrap();
     std::fs::create_dir(sb.path("auth.ini")).unwrap();
-    assert!(matches!(host.list_profiles(true).unwrap(), Err(AuthError::Io(_))));
+    assert!(matches!(
+        host.list_profiles(true).unwrap(),
+        Err(AuthError::Io(_))
+    ));
 }
 
 #[test]
 fn a_slow_whoami_is_a_timeout_variant_for_probes() {
     let api = MockApi::start();
     let sb = Sandbox::new();
-    sb.write_file("auth.ini", format!("[profile:h]\ntype = jwt\nurl = {}\ntoken = {}\n", api.url(), token("hang")));
+    sb.write_file(
+        "auth.ini",
+        format!(
+            "[profile:h]\ntype = jwt\nurl = {}\ntoken = {}\n",
+            api.url(),
+            token("hang")
+        ),
+    );
     let listing = sb.typed().list_profiles(false).unwrap().unwrap();
     assert_eq!(listing.profiles[0].status, ProbeStatus::Timeout);
 }

@@ -1,0 +1,357 @@
+//! The reference: the Python `contree-cli` 0.9.4 from PyPI, installed once
+//! into `<workspace>/target/py-venv-contree-cli-0.9.4` and run with a
+//! controlled environment.
+//!
+//! The venv is made at most once per test process (a `OnceLock`) and at most
+//! once per machine at a time (an exclusive lock on a file beside it, so
+//! parallel `cargo test` runs don't race). It is built in place, since a venv
+//! cannot be moved (its scripts name its interpreter by absolute path), and
+//! marked ready only when `pip install` has finished and the packages import;
+//! a venv left half-built by an interrupted run is thrown away and rebuilt.
+//!
+//! Environment knobs: `CONTREE_DIFFERENTIAL_PYTHON` picks the interpreter
+//! that creates the venv (default `python3` on `PATH`); `CARGO_TARGET_DIR`
+//! moves the venv along with the target directory.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use contree_host::Outcome;
+
+pub const CLI_VERSION: &str = "0.9.4";
+const READY_MARK: &str = ".contree-differential-ready";
+/// A run of the Python CLI that takes longer than this is killed: it retries
+/// some failures forever, and a test must fail rather than hang.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+const INSTALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// The ready venv (panics with the reason if it cannot be made).
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match VENV.get_or_init(prepare) {
+        Ok(path) => path,
+        Err(e) => panic!("the Python contree-cli {CLI_VERSION} reference is not available: {e}"),
+    }
+}
+
+fn target_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host-test/ has a parent")
+        .to_path_buf();
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace.join(dir), // joining an absolute path replaces it
+        None => workspace.join("target"),
+    }
+}
+
+fn prepare() -> Result<PathBuf, String> {
+    let target = target_dir();
+    fs::create_dir_all(&target).map_err(|e| format!("creating {}: {e}", target.display()))?;
+    let dir = target.join(format!("py-venv-contree-cli-{CLI_VERSION}"));
+    if usable(&dir) {
+        return Ok(dir);
+    }
+    let lock_path = target.join(format!("py-venv-contree-cli-{CLI_VERSION}.lock"));
+    let lock =
+        File::create(&lock_path).map_err(|e| format!("creating {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+    // Another process may have finished it while we waited.
+    if usable(&dir) {
+        return Ok(dir);
+    }
+    if dir.exists() {
+        fs::remove_dir_all(&dir)
+            .map_err(|e| format!("removing the half-built {}: {e}", dir.display()))?;
+    }
+    let python = std::env::var("CONTREE_DIFFERENTIAL_PYTHON").unwrap_or_else(|_| "python3".into());
+    eprintln!(
+        "differential: creating {} with {python} and pip (once)",
+        dir.display()
+    );
+    let started = Instant::now();
+    let mut venv = Command::new(&python);
+    venv.arg("-m").arg("venv").arg(&dir);
+    checked(venv, "python3 -m venv")?;
+    let mut pip = Command::new(dir.join("bin/python"));
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .arg(format!("contree-cli=={CLI_VERSION}"));
+    checked(pip, "pip install contree-cli")?;
+    if !importable(&dir) {
+        return Err(format!(
+            "{} was installed but contree-cli {CLI_VERSION} does not import",
+            dir.display()
+        ));
+    }
+    fs::write(dir.join(READY_MARK), CLI_VERSION)
+        .map_err(|e| format!("marking the venv ready: {e}"))?;
+    eprintln!("differential: venv ready in {:.1?}", started.elapsed());
+    drop(lock);
+    Ok(dir)
+}
+
+fn usable(dir: &Path) -> bool {
+    dir.join(READY_MARK).is_file() && dir.join("bin/contree").is_file() && importable(dir)
+}
+
+fn importable(dir: &Path) -> bool {
+    let check = format!(
+        "import importlib.metadata as m, contree_client.profiles, contree_cli.cli.auth; \
+         assert m.version('contree-cli') == '{CLI_VERSION}'"
+    );
+    Command::new(dir.join("bin/python"))
+        .args(["-c", &check])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn checked(mut cmd: Command, what: &str) -> Result<(), String> {
+    cmd.stdin(Stdio::null());
+    let out = run_limited(cmd, Vec::new(), INSTALL_LIMIT).map_err(|e| format!("{what}: {e}"))?;
+    if out.code != 0 {
+        return Err(format!(
+            "{what} exited {}:\n{}{}",
+            out.code, out.stdout, out.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `<venv>/bin/contree ARGS...` with only the given environment (plus
+/// `PATH` and `CONTREE_NO_UPDATE_CHECK=1`: otherwise it asks PyPI), this stdin,
+/// and no controlling terminal, so that `getpass` reads stdin as it does in CI
+/// rather than waiting on a developer's terminal.
+pub fn run_cli(args: &[String], env: &[(String, String)], stdin: &[u8]) -> Outcome {
+    let mut cmd = Command::new(venv().join("bin/contree"));
+    cmd.args(args);
+    controlled_env(&mut cmd, env);
+    run_limited(cmd, stdin.to_vec(), RUN_LIMIT)
+        .unwrap_or_else(|e| panic!("running the Python CLI {args:?}: {e}"))
+}
+
+/// `python -c SCRIPT ARGS...` in the venv, with the same controlled environment.
+pub fn run_python(script: &str, args: &[String], env: &[(String, String)]) -> Outcome {
+    let mut cmd = Command::new(venv().join("bin/python"));
+    cmd.arg("-c").arg(script).args(args);
+    controlled_env(&mut cmd, env);
+    run_limited(cmd, Vec::new(), RUN_LIMIT).unwrap_or_else(|e| panic!("running Python: {e}"))
+}
+
+fn controlled_env(cmd: &mut Command, env: &[(String, String)]) {
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("CONTREE_NO_UPDATE_CHECK", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::process::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+/// Runs to completion with everything captured, killing it after `limit`.
+fn run_limited(mut cmd: Command, stdin: Vec<u8>, limit: Duration) -> Result<Outcome, String> {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("starting {cmd:?}: {e}"))?;
+    let mut input = child.stdin.take().expect("piped stdin");
+    let feeder = thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = err_reader.join().unwrap_or_default();
+            return Err(format!(
+                "still running after {limit:?}, killed; stderr so far:\n{}",
+                String::from_utf8_lossy(&stderr)
+            ));
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let _ = feeder.join();
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    Ok(Outcome {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        trap: None,
+    })
+}
+
+/// What the Python library's own reader (`contree_client.profiles.load_profiles`)
+/// makes of one auth.ini (with the cli.ini beside it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Loaded {
+    Ok {
+        active: String,
+        profiles: Vec<Profile>,
+    },
+    /// The reader raised: the exception's class name and message.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub project: Option<String>,
+    /// The token itself: these are test tokens, compared here and never printed
+    /// by a passing test.
+    pub token: Option<String>,
+}
+
+/// One Python process for many reads (its start-up and imports are most of
+/// the cost of a run): `load_profiles` of each `load` path, then the CLI's
+/// own `contree -c PATH -o json auth ls --offline` through its real `main()`
+/// for each `list` path. `CONTREE_HOME` (where the CLI keeps its session
+/// database) is the caller's.
+const STATE: &str = r#"
+import contextlib, io, json, os, sys, traceback
+from contree_client.profiles import load_profiles
+spec = json.loads(sys.argv[1])
+loaded = []
+for path in spec["load"]:
+    try:
+        profiles, active = load_profiles(path)
+    except Exception as e:
+        loaded.append({"error": type(e).__name__ + ": " + str(e)})
+        continue
+    loaded.append({"active": active, "profiles": [
+        {"name": p.name, "type": p.auth_type, "url": p.url, "project": p.project, "token": p.token}
+        for p in profiles.values()]})
+listings = []
+if spec["list"]:
+    from contree_cli.__main__ import main
+for path in spec["list"]:
+    sys.argv = ["contree", "-c", path, "-o", "json", "auth", "ls", "--offline"]
+    sys.stdin = open(os.devnull)  # a run closes it on the way out
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+    listings.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
+print(json.dumps({"loaded": loaded, "listings": listings}))
+"#;
+
+/// Loads each file with `load_profiles`, all in one Python process.
+pub fn load_profiles(paths: &[&Path]) -> Vec<Loaded> {
+    state(paths, &[], None).0
+}
+
+/// `load_profiles` of each of `load`, and the CLI's `-c PATH -o json auth ls
+/// --offline` of each of `list`, in one Python process run with `home` as
+/// `CONTREE_HOME` and `HOME`.
+pub fn load_and_list(load: &[&Path], list: &[&Path], home: &Path) -> (Vec<Loaded>, Vec<Outcome>) {
+    state(load, list, Some(home))
+}
+
+fn state(load: &[&Path], list: &[&Path], home: Option<&Path>) -> (Vec<Loaded>, Vec<Outcome>) {
+    let utf8 = |p: &&Path| p.to_str().expect("UTF-8 test paths").to_string();
+    let spec = serde_json::json!({
+        "load": load.iter().map(utf8).collect::<Vec<_>>(),
+        "list": list.iter().map(utf8).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let env: Vec<(String, String)> = home
+        .map(|h| {
+            let h = h.to_string_lossy().into_owned();
+            vec![
+                ("CONTREE_HOME".to_string(), h.clone()),
+                ("HOME".to_string(), h),
+            ]
+        })
+        .unwrap_or_default();
+    let out = run_python(STATE, &[spec], &env);
+    assert_eq!(
+        out.code, 0,
+        "the load_profiles script failed:\n{}",
+        out.stderr
+    );
+    let all: serde_json::Value = serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("load_profiles printed no JSON ({e}):\n{}", out.stderr));
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let loaded = all["loaded"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|one| match one.get("error") {
+            Some(e) => Loaded::Failed(text(e).unwrap_or_default()),
+            None => Loaded::Ok {
+                active: text(&one["active"]).expect("active is a string"),
+                profiles: one["profiles"]
+                    .as_array()
+                    .expect("profiles")
+                    .iter()
+                    .map(|p| Profile {
+                        name: text(&p["name"]).expect("name"),
+                        kind: text(&p["type"]).expect("type"),
+                        url: text(&p["url"]).expect("url"),
+                        project: text(&p["project"]),
+                        token: text(&p["token"]),
+                    })
+                    .collect(),
+            },
+        })
+        .collect();
+    let listings = all["listings"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|l| Outcome {
+            code: l["code"].as_i64().unwrap_or(-1) as i32,
+            stdout: text(&l["stdout"]).unwrap_or_default(),
+            stderr: text(&l["stderr"]).unwrap_or_default(),
+            trap: None,
+        })
+        .collect();
+    (loaded, listings)
+}
