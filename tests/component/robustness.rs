@@ -213,7 +213,11 @@ fn hostile_servers_big_bodies_redirects_and_trickles() {
         ],
     );
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("HTTP 302"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unexpected HTTP status 302"),
+        "{}",
+        out.stderr
+    );
     assert!(
         api.requests().iter().all(|r| r.path == "/v1/whoami"),
         "redirect followed"
