@@ -157,7 +157,7 @@ impl Context<'_> {
         let whoami_request = whoami::request(&url, &token, project);
         let whoami = whoami::verify(self.transport, &whoami_request, &token, progress)?;
 
-        let replaced = self.store.modify(|doc| {
+        let (replaced, recorded_active) = self.store.modify(|doc| {
             let section = profile::section_name(&profile.name);
             let replaced = doc.section(&section).is_some();
             if replaced && !request.overwrite {
@@ -166,10 +166,15 @@ impl Context<'_> {
             let active = profile::recorded_active(doc);
             profile::set_active(doc, &active);
             profile::write_profile(doc, &profile);
-            Ok(replaced)
+            Ok((replaced, active))
         })?;
+        let active = self
+            .profile_override
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(recorded_active);
         Ok(SaveOutcome {
-            profile: ProfileView::new(&profile, &self.active_name(&self.store.load()?)),
+            profile: ProfileView::new(&profile, &active),
             list_permission: whoami.has_permission(REQUIRED_PERMISSION),
             path: self.store.auth_path.display().to_string(),
             replaced: replaced || exists,

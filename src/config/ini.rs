@@ -206,10 +206,22 @@ impl Document {
         for entry in &other.defaults.entries {
             self.defaults.set_raw(&entry.key, entry.raw.clone());
         }
+        // Indexed, not `section_or_insert`: files of 10,000 profiles are merged.
+        let mut index: HashMap<String, usize> = self
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
         for section in &other.sections {
-            let target = self.section_or_insert(&section.name);
+            let next = self.sections.len();
+            let at = *index.entry(section.name.clone()).or_insert(next);
+            if at == next {
+                self.sections.push(section.clone());
+                continue;
+            }
             for entry in &section.entries {
-                target.set_raw(&entry.key, entry.raw.clone());
+                self.sections[at].set_raw(&entry.key, entry.raw.clone());
             }
         }
     }

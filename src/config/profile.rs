@@ -139,7 +139,8 @@ pub fn write_profile(doc: &mut Document, profile: &Profile) {
 
 /// Sets `[DEFAULT] profile`, the pointer every command resolves.
 pub fn set_active(doc: &mut Document, name: &str) {
-    doc.defaults.set_raw("profile", ini::escape(name));
+    // Both tools read the pointer raw (`parser.defaults()`), so it is written raw.
+    doc.defaults.set_raw("profile", name.to_string());
 }
 
 #[cfg(test)]
