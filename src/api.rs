@@ -85,10 +85,15 @@ pub struct Removal {
 
 impl Context<'_> {
     fn active_name(&self, loaded: &Loaded) -> String {
+        self.active_over(&loaded.recorded_active)
+    }
+
+    /// `CONTREE_PROFILE` when set, else the pointer recorded in the file.
+    fn active_over(&self, recorded: &str) -> String {
         self.profile_override
             .clone()
             .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| loaded.recorded_active.clone())
+            .unwrap_or_else(|| recorded.to_string())
     }
 
     pub fn load(&self) -> Result<Loaded, AuthError> {
@@ -135,10 +140,7 @@ impl Context<'_> {
         let url = BaseUrl::parse(&profile.url).map_err(|m| AuthError::invalid("url", m))?;
         url.check_transport_security(request.allow_insecure_http)
             .map_err(|m| AuthError::invalid("url", m))?;
-        let project = profile
-            .is_iam()
-            .then_some(profile.project.as_deref())
-            .flatten();
+        let project = profile.project_header();
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
         // HTTP header values are Latin-1; the reference fails the same way.
         for (field, value) in [
@@ -168,11 +170,7 @@ impl Context<'_> {
             profile::write_profile(doc, &profile);
             Ok((replaced, active))
         })?;
-        let active = self
-            .profile_override
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(recorded_active);
+        let active = self.active_over(&recorded_active);
         Ok(SaveOutcome {
             profile: ProfileView::new(&profile, &active),
             list_permission: whoami.has_permission(REQUIRED_PERMISSION),

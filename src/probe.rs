@@ -61,10 +61,7 @@ pub fn prepare(profile: &Profile) -> Result<crate::http::Request, String> {
     }
     let url = BaseUrl::parse(&profile.url)?;
     url.check_transport_security(false)?;
-    let project = profile
-        .is_iam()
-        .then_some(profile.project.as_deref())
-        .flatten();
+    let project = profile.project_header();
     Ok(whoami::request(&url, token, project))
 }
 

@@ -62,6 +62,11 @@ impl Profile {
         self.auth_type == AUTH_TYPE_IAM
     }
 
+    /// The `Project` header whoami gets: iam profiles only.
+    pub fn project_header(&self) -> Option<&str> {
+        self.project.as_deref().filter(|_| self.is_iam())
+    }
+
     pub fn token_sha256(&self) -> String {
         token_sha256(self.token.as_ref())
     }
