@@ -1,10 +1,11 @@
 # contree-auth recipes. The README's two commands need none of these.
 
-wasm := "target/wasm32-wasip2/release/contree_auth.wasm"
+wasm := "target/wasm32-wasip2/component/contree_auth.wasm"
 
 # Build the component (the artifact the stock wasmtime CLI runs).
 build:
-    cargo build --release --target wasm32-wasip2 -p contree-auth
+    host-test/ensure-wasm-target
+    cargo build --profile component --locked --target wasm32-wasip2 -p contree-auth
     @ls -l {{wasm}}
 
 # Every test: unit tests of the guest logic and the component under wasmtime.

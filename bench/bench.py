@@ -428,7 +428,7 @@ def main() -> int:
     p.add_argument("--python-cli", type=Path, default=REPO / "target/bench-venv/bin/contree")
     p.add_argument("--ours", type=Path, default=REPO / "target/release/contree")
     p.add_argument("--mock-api", type=Path, default=REPO / "target/release/mock-api")
-    p.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip2/release/contree_auth.wasm")
+    p.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip2/component/contree_auth.wasm")
     p.add_argument("--no-wasmtime", action="store_true", help="skip the stock wasmtime CLI column")
     p.add_argument("--results", type=Path, default=REPO / "bench/RESULTS.md")
     opts = p.parse_args()

@@ -12,8 +12,9 @@ VENV=target/bench-venv
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
     echo "== building the launcher and mock-api (release)" >&2
     cargo build --release --locked -p contree-host --bin contree --bin mock-api
-    echo "== building the component (wasm32-wasip2, release)" >&2
-    cargo build --release --locked --target wasm32-wasip2 -p contree-auth
+    echo "== building the component (wasm32-wasip2, profile component)" >&2
+    host-test/ensure-wasm-target
+    cargo build --profile component --locked --target wasm32-wasip2 -p contree-auth
 fi
 
 installed() {

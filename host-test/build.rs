@@ -7,6 +7,9 @@ use std::process::Command;
 
 const GUEST_PACKAGE: &str = "contree-auth";
 const GUEST_TARGET: &str = "wasm32-wasip2";
+/// The workspace's size-optimised, LTO profile (see Cargo.toml); the host's
+/// own `release` profile stays light so the launcher relinks quickly.
+const GUEST_PROFILE: &str = "component";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -39,13 +42,57 @@ fn main() {
     );
 }
 
+/// Adds the `wasm32-wasip2` standard library to the toolchain in use when it
+/// is missing. rustup installs the `targets` of `rust-toolchain.toml` only
+/// when it installs the toolchain itself, so a toolchain that was already
+/// there (CI images, most developers' machines) lacks it.
+fn ensure_guest_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    let Some(sysroot) = sysroot else {
+        fail("could not ask rustc for its sysroot (`rustc --print sysroot`)");
+    };
+    if sysroot.join("lib/rustlib").join(GUEST_TARGET).is_dir() {
+        return;
+    }
+    // Under rustup, cargo passes the toolchain it resolved (from
+    // rust-toolchain.toml) as RUSTUP_TOOLCHAIN; add the target to that one.
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", GUEST_TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        cmd.arg("--toolchain").arg(toolchain);
+    }
+    // Shown by cargo as a warning, and on stderr for `cargo build -vv`.
+    println!("cargo:warning=the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}` once");
+    eprintln!("note: the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}`");
+    match cmd.output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => fail(&format!(
+            "`rustup target add {GUEST_TARGET}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(_) => fail(&format!(
+            "the {GUEST_TARGET} target is missing from {} and rustup is not on PATH: \
+             install the target for this toolchain (`rustup target add {GUEST_TARGET}`) and build again",
+            sysroot.display()
+        )),
+    }
+}
+
 fn build_guest(workspace: &Path) -> PathBuf {
+    ensure_guest_target();
     // A target dir of its own: the outer cargo holds the lock on the default one.
     let target_dir = workspace.join("target").join("guest");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--release", "--locked", "--target", GUEST_TARGET])
+        .args(["build", "--profile", GUEST_PROFILE, "--locked", "--target", GUEST_TARGET])
         .args(["--package", GUEST_PACKAGE])
         .arg("--target-dir")
         .arg(&target_dir);
@@ -78,7 +125,7 @@ fn build_guest(workspace: &Path) -> PathBuf {
         eprintln!("{}", String::from_utf8_lossy(&output.stdout));
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
         fail(&format!(
-            "building the guest component failed ({}): cargo build --release --locked \
+            "building the guest component failed ({}): cargo build --profile {GUEST_PROFILE} --locked \
              --target {GUEST_TARGET} --package {GUEST_PACKAGE} --target-dir {}",
             output.status,
             target_dir.display()
@@ -87,7 +134,7 @@ fn build_guest(workspace: &Path) -> PathBuf {
 
     let wasm = target_dir
         .join(GUEST_TARGET)
-        .join("release")
+        .join(GUEST_PROFILE)
         .join(format!("{}.wasm", GUEST_PACKAGE.replace('-', "_")));
     if !wasm.is_file() {
         fail(&format!(
