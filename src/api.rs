@@ -2,9 +2,10 @@
 //! are thin layers over these functions: they resolve inputs (flags,
 //! environment, prompts) and present results, nothing more.
 
-use crate::config::profile::{
-    self, AUTH_TYPE_IAM, AUTH_TYPE_JWT, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret,
-};
+use std::borrow::Cow;
+
+use crate::config::env::Environment;
+use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
 use crate::config::store::{Loaded, Store};
 use crate::error::AuthError;
 use crate::http::{BaseUrl, Transport};
@@ -62,7 +63,7 @@ pub struct SaveRequest {
     pub token: Secret,
     /// `None`: the default URL for iam; required for jwt.
     pub url: Option<String>,
-    pub auth_type: String,
+    pub auth_type: AuthType,
     pub project: Option<String>,
     pub overwrite: bool,
     pub allow_insecure_http: bool,
@@ -83,6 +84,32 @@ pub struct Removal {
     pub deleted_files: Vec<String>,
 }
 
+/// Where every face learns that it cannot find its files.
+pub const NO_CONFIG_HOME: &str = "cannot find the config directory: set CONTREE_HOME (or HOME) and give the component access to it (wasmtime run --dir DIR --env CONTREE_HOME=DIR)";
+
+impl<'a> Context<'a> {
+    /// The one constructor every face uses: the config home from the
+    /// environment (`CONTREE_HOME`, `XDG_CONFIG_HOME`, `HOME`), else the
+    /// directory of an explicit config file (`-c`); `CONTREE_PROFILE` as the
+    /// active-profile override.
+    pub fn new(
+        env: &Environment,
+        config: Option<&str>,
+        transport: &'a dyn Transport,
+    ) -> Result<Context<'a>, AuthError> {
+        let config = config.map(|path| env.expand_user(path));
+        let home = env
+            .contree_home()
+            .or_else(|| config.as_ref().and_then(|c| c.parent().map(Into::into)))
+            .ok_or_else(|| AuthError::Io(NO_CONFIG_HOME.to_string()))?;
+        Ok(Context {
+            store: Store::new(home, config),
+            transport,
+            profile_override: env.get("CONTREE_PROFILE").map(str::to_string),
+        })
+    }
+}
+
 impl Context<'_> {
     fn active_name(&self, loaded: &Loaded) -> String {
         self.active_over(&loaded.recorded_active)
@@ -96,21 +123,38 @@ impl Context<'_> {
             .unwrap_or_else(|| recorded.to_string())
     }
 
-    pub fn load(&self) -> Result<Loaded, AuthError> {
-        self.store.load()
-    }
-
     pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
         Ok(self.store.load()?.get(name).is_some())
     }
 
     /// Every profile in file order with its status.
     pub fn list_profiles(&self, offline: bool) -> Result<Listing, AuthError> {
+        self.list_named(offline, &[])
+    }
+
+    /// The named profiles (all of them when `names` is empty), in file
+    /// order, with their statuses; only those are probed. A name that does
+    /// not exist is an error.
+    pub fn list_named(&self, offline: bool, names: &[String]) -> Result<Listing, AuthError> {
         let loaded = self.store.load()?;
+        if let Some(missing) = names.iter().find(|n| loaded.get(n).is_none()) {
+            return Err(AuthError::NotFound(missing.clone()));
+        }
         let active = self.active_name(&loaded);
-        let probes = probe::probe_all(self.transport, &loaded.profiles, offline);
-        let profiles = loaded
-            .profiles
+        let selected: Cow<'_, [Profile]> = if names.is_empty() {
+            Cow::Borrowed(&loaded.profiles)
+        } else {
+            Cow::Owned(
+                loaded
+                    .profiles
+                    .iter()
+                    .filter(|p| names.contains(&p.name))
+                    .cloned()
+                    .collect(),
+            )
+        };
+        let probes = probe::probe_all(self.transport, &selected, offline);
+        let profiles = selected
             .iter()
             .zip(probes)
             .map(|(p, probe)| ProfileStatus {
@@ -247,13 +291,7 @@ impl Context<'_> {
 fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     let name = &request.name;
     let quoted = crate::python::repr(name);
-    if request.auth_type != AUTH_TYPE_IAM && request.auth_type != AUTH_TYPE_JWT {
-        return Err(AuthError::invalid(
-            "auth-type",
-            "auth type must be iam or jwt",
-        ));
-    }
-    let is_iam = request.auth_type == AUTH_TYPE_IAM;
+    let is_iam = request.auth_type == AuthType::Iam;
     let token = Secret::new(request.token.expose().trim());
     if token.is_empty() {
         return Err(AuthError::invalid(
@@ -292,7 +330,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     };
     Ok(Profile {
         name: name.clone(),
-        auth_type: request.auth_type.clone(),
+        auth_type: request.auth_type.as_str().to_string(),
         url,
         project,
         token: Some(token),
@@ -340,12 +378,12 @@ fn check_value(field: &str, value: &str) -> Result<(), AuthError> {
 mod tests {
     use super::*;
 
-    fn request(name: &str, token: &str, auth_type: &str) -> SaveRequest {
+    fn request(name: &str, token: &str, auth_type: AuthType) -> SaveRequest {
         SaveRequest {
             name: name.into(),
             token: Secret::new(token),
             url: Some("http://127.0.0.1:1/".into()),
-            auth_type: auth_type.into(),
+            auth_type,
             project: Some("p".into()),
             overwrite: false,
             allow_insecure_http: false,
@@ -354,13 +392,12 @@ mod tests {
 
     #[test]
     fn checks_values_before_anything_is_sent() {
-        assert!(checked_profile(&request("a", "", "iam")).is_err());
-        assert!(checked_profile(&request("a", "t\nx", "iam")).is_err());
-        assert!(checked_profile(&request("a", "t", "other")).is_err());
-        let jwt = checked_profile(&request("a", "t", "jwt")).unwrap();
+        assert!(checked_profile(&request("a", "", AuthType::Iam)).is_err());
+        assert!(checked_profile(&request("a", "t\nx", AuthType::Iam)).is_err());
+        let jwt = checked_profile(&request("a", "t", AuthType::Jwt)).unwrap();
         assert_eq!(jwt.url, "http://127.0.0.1:1");
         assert_eq!(jwt.project, None);
-        let mut no_project = request("a", "t", "iam");
+        let mut no_project = request("a", "t", AuthType::Iam);
         no_project.project = None;
         assert_eq!(
             checked_profile(&no_project).unwrap_err().to_string(),

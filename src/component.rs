@@ -7,8 +7,7 @@ use std::io::{BufReader, Write};
 use crate::api::{self, Context, ProfileView};
 use crate::cli;
 use crate::config::env::Environment;
-use crate::config::profile::Secret;
-use crate::config::store::Store;
+use crate::config::profile::{AuthType, Secret};
 use crate::error::AuthError;
 use crate::http::wasi::WasiHttp;
 use crate::probe::ProbeStatus;
@@ -53,19 +52,10 @@ impl wasip2::exports::cli::run::Guest for Component {
 
 wasip2::cli::command::export!(Component);
 
-/// The store the environment points at, as for the CLI without `-c`.
+/// The context the environment points at, as for the CLI without `-c`.
 fn context(transport: &WasiHttp) -> Result<Context<'_>, wit::AuthError> {
     let env = Environment::new(std::env::vars());
-    let home = env.contree_home().ok_or_else(|| {
-        wit::AuthError::Io(
-            "cannot find the config directory: pass CONTREE_HOME (or HOME) to the component".into(),
-        )
-    })?;
-    Ok(Context {
-        store: Store::new(home, None),
-        transport,
-        profile_override: env.get("CONTREE_PROFILE").map(str::to_string),
-    })
+    Ok(Context::new(&env, None, transport)?)
 }
 
 impl From<AuthError> for wit::AuthError {
@@ -96,10 +86,9 @@ impl From<AuthError> for wit::AuthError {
 }
 
 fn auth_type(name: &str) -> wit::AuthType {
-    if name == "iam" {
-        wit::AuthType::Iam
-    } else {
-        wit::AuthType::Jwt
+    match AuthType::from_file(name) {
+        AuthType::Iam => wit::AuthType::Iam,
+        AuthType::Jwt => wit::AuthType::Jwt,
     }
 }
 
@@ -144,8 +133,8 @@ impl wit::Guest for Component {
             token: Secret::new(request.token),
             url: request.url,
             auth_type: match request.auth_type {
-                wit::AuthType::Iam => "iam".to_string(),
-                wit::AuthType::Jwt => "jwt".to_string(),
+                wit::AuthType::Iam => AuthType::Iam,
+                wit::AuthType::Jwt => AuthType::Jwt,
             },
             project: request.project,
             overwrite: request.overwrite,

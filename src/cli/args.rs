@@ -1,7 +1,10 @@
 //! The command line, as the reference `contree` parses it for `auth`.
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use super::log::Level;
+use crate::config::profile::AuthType;
 use crate::output::Format;
 
 const TOP_ABOUT: &str =
@@ -64,7 +67,11 @@ status values:
 
 For automation and agents, prefer:
   contree -f json auth ls
-  contree -f json auth ls --offline";
+  contree -f json auth ls --offline
+
+For CI, fail fast unless the credentials work:
+  contree auth ls --check            every profile must be ok
+  contree auth ls --check NAME...    only these profiles";
 
 const MUTATES: &str = "for coding agents: mutates local config state";
 
@@ -87,10 +94,9 @@ pub struct Cli {
         visible_short_alias = 'o',
         visible_alias = "output",
         value_name = "FORMAT",
-        default_value = "default",
-        value_parser = Format::NAMES,
+        default_value = "default"
     )]
-    pub format: String,
+    pub format: Format,
 
     /// Config file path (default: $CONTREE_HOME/auth.ini)
     #[arg(short = 'c', long = "config", value_name = "CONFIG")]
@@ -101,10 +107,9 @@ pub struct Cli {
         short = 'L',
         long = "log-level",
         value_name = "LEVEL",
-        default_value = "info",
-        value_parser = ["debug", "info", "warning", "error", "critical"],
+        default_value = "info"
     )]
-    pub log_level: String,
+    pub log_level: Level,
 
     /// Show program's version number and exit
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]
@@ -125,8 +130,24 @@ pub enum Command {
     Auth(AuthArgs),
 }
 
+/// `contree auth [save options] [list|switch|remove ...]`: without a
+/// subcommand, `auth` saves a profile.
 #[derive(Debug, Args)]
 pub struct AuthArgs {
+    #[command(flatten)]
+    pub save: SaveArgs,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+
+    #[command(subcommand)]
+    pub action: Option<AuthAction>,
+}
+
+/// The options of `contree auth` itself (saving a profile).
+#[derive(Debug, Args, Default)]
+pub struct SaveArgs {
     /// API token (prompted if omitted)
     #[arg(long = "token", value_name = "AUTH_TOKEN")]
     pub token: Option<String>,
@@ -140,8 +161,8 @@ pub struct AuthArgs {
     pub url: Option<String>,
 
     /// Auth type
-    #[arg(long = "type", value_name = "TYPE", default_value = "iam", value_parser = ["iam", "jwt"])]
-    pub auth_type: String,
+    #[arg(long = "type", value_name = "TYPE", default_value = "iam")]
+    pub auth_type: AuthType,
 
     /// Project ID (IAM only)
     #[arg(short = 'P', long = "project", value_name = "AUTH_PROJECT")]
@@ -158,13 +179,6 @@ pub struct AuthArgs {
     /// Allow http:// to a host other than loopback (the token travels in clear text)
     #[arg(long = "allow-insecure-http")]
     pub allow_insecure_http: bool,
-
-    /// Show this help message and exit
-    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
-    help: Option<bool>,
-
-    #[command(subcommand)]
-    pub action: Option<AuthAction>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,15 +190,7 @@ pub enum AuthAction {
         after_help = LIST_AFTER,
         disable_help_flag = true,
     )]
-    List {
-        /// Do not probe /v1/whoami; mark all profile statuses as offline
-        #[arg(short = 'O', long = "offline")]
-        offline: bool,
-
-        /// Show this help message and exit
-        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
-        help: Option<bool>,
-    },
+    List(ListArgs),
 
     /// Switch active profile
     #[command(
@@ -192,14 +198,7 @@ pub enum AuthAction {
         after_help = MUTATES,
         disable_help_flag = true,
     )]
-    Switch {
-        /// Profile to activate
-        profile_name: String,
-
-        /// Show this help message and exit
-        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
-        help: Option<bool>,
-    },
+    Switch(SwitchArgs),
 
     /// Remove a saved profile
     #[command(
@@ -208,19 +207,68 @@ pub enum AuthAction {
         after_help = MUTATES,
         disable_help_flag = true,
     )]
-    Remove {
-        /// Profile to remove
-        profile_name: String,
-
-        /// Do not ask for confirmation
-        #[arg(short = 'y', long = "force", short_alias = 'f')]
-        force: bool,
-
-        /// Show this help message and exit
-        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
-        help: Option<bool>,
-    },
+    Remove(RemoveArgs),
 }
+
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    /// Do not probe /v1/whoami; mark all profile statuses as offline
+    #[arg(short = 'O', long = "offline")]
+    pub offline: bool,
+
+    /// Exit 1, saying why, unless every listed profile is `ok` (for CI)
+    #[arg(long = "check", conflicts_with = "offline")]
+    pub check: bool,
+
+    /// List (and check) only these profiles
+    #[arg(value_name = "PROFILE")]
+    pub names: Vec<String>,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// Profile to activate
+    pub profile_name: String,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Profile to remove
+    pub profile_name: String,
+
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long = "force", short_alias = 'f')]
+    pub force: bool,
+
+    /// Show this help message and exit
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+    help: Option<bool>,
+}
+
+/// The names clap accepts are the enums' own names, listed once in the core.
+macro_rules! value_enum {
+    ($type:ty, $all:expr, $name:expr) => {
+        impl ValueEnum for $type {
+            fn value_variants<'a>() -> &'a [Self] {
+                &$all
+            }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new($name(*self)))
+            }
+        }
+    };
+}
+value_enum!(Format, Format::ALL, Format::name);
+value_enum!(Level, Level::ALL, Level::name);
+value_enum!(AuthType, AuthType::ALL, AuthType::as_str);
 
 pub fn version() -> &'static str {
     concat!(env!("CARGO_PKG_VERSION"), " (contree-auth, wasm32-wasip2)")
@@ -253,19 +301,19 @@ mod tests {
     #[test]
     fn aliases_and_globals() {
         let cli = parse_words("-o json -c /x/auth.ini auth ls -O").unwrap();
-        assert_eq!(cli.format, "json");
+        assert_eq!(cli.format, Format::Json);
         assert_eq!(cli.config.as_deref(), Some("/x/auth.ini"));
         let Command::Auth(auth) = cli.command;
         assert!(matches!(
             auth.action,
-            Some(AuthAction::List { offline: true, .. })
+            Some(AuthAction::List(ListArgs { offline: true, .. }))
         ));
         for alias in ["rm", "del", "remove"] {
             let cli = parse_words(&format!("--output csv auth {alias} x -y")).unwrap();
             let Command::Auth(auth) = cli.command;
             assert!(matches!(
                 auth.action,
-                Some(AuthAction::Remove { force: true, .. })
+                Some(AuthAction::Remove(RemoveArgs { force: true, .. }))
             ));
         }
     }
@@ -278,6 +326,7 @@ mod tests {
             "auth switch",
             "nope",
             "auth --token a --token-stdin",
+            "auth ls --check --offline",
         ] {
             let err = parse_words(line).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{line}");

@@ -10,14 +10,28 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn parse(name: &str) -> Level {
-        match name {
-            "debug" => Level::Debug,
-            "warning" => Level::Warning,
-            "error" => Level::Error,
-            "critical" => Level::Critical,
-            _ => Level::Info,
+    pub const ALL: [Level; 5] = [
+        Level::Debug,
+        Level::Info,
+        Level::Warning,
+        Level::Error,
+        Level::Critical,
+    ];
+
+    /// The name `-L/--log-level` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+            Level::Critical => "critical",
         }
+    }
+
+    /// The whole stderr line for `message`, newline included.
+    pub fn line(self, message: &str) -> String {
+        format!("[{}] {message}\n", self.label())
     }
 
     pub fn label(self) -> &'static str {

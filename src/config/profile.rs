@@ -12,6 +12,35 @@ pub const DEFAULT_PROFILE: &str = "default";
 pub const AUTH_TYPE_IAM: &str = "iam";
 pub const AUTH_TYPE_JWT: &str = "jwt";
 
+/// How a profile authenticates: `iam` (bearer token + project, default URL)
+/// or `jwt` (legacy: bearer token only, URL required).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthType {
+    #[default]
+    Iam,
+    Jwt,
+}
+
+impl AuthType {
+    pub const ALL: [AuthType; 2] = [AuthType::Iam, AuthType::Jwt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Iam => AUTH_TYPE_IAM,
+            AuthType::Jwt => AUTH_TYPE_JWT,
+        }
+    }
+
+    /// As a file's `type` value reads: anything but `iam` behaves as `jwt`.
+    pub fn from_file(text: &str) -> AuthType {
+        if text == AUTH_TYPE_IAM {
+            AuthType::Iam
+        } else {
+            AuthType::Jwt
+        }
+    }
+}
+
 /// A token. Its `Debug` never shows it; [`Secret::expose`] is the one way to read it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -17,29 +17,29 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 8] = [
-        "default",
-        "table",
-        "json",
-        "json-pretty",
-        "csv",
-        "tsv",
-        "plain",
-        "toml",
+    pub const ALL: [Format; 8] = [
+        Format::Default,
+        Format::Table,
+        Format::Json,
+        Format::JsonPretty,
+        Format::Csv,
+        Format::Tsv,
+        Format::Plain,
+        Format::Toml,
     ];
 
-    pub fn parse(name: &str) -> Option<Format> {
-        Some(match name {
-            "default" => Format::Default,
-            "table" => Format::Table,
-            "json" => Format::Json,
-            "json-pretty" => Format::JsonPretty,
-            "csv" => Format::Csv,
-            "tsv" => Format::Tsv,
-            "plain" => Format::Plain,
-            "toml" => Format::Toml,
-            _ => return None,
-        })
+    /// The name `-f/--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Default => "default",
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::JsonPretty => "json-pretty",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Plain => "plain",
+            Format::Toml => "toml",
+        }
     }
 
     /// Formats meant for programs: their stdout must stay parseable.

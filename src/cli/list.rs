@@ -1,0 +1,239 @@
+//! `contree auth list` (`ls`, `profiles`): every profile with its status
+//! (SPEC §1 "list"), and `--check` for CI: exit 1 unless every listed
+//! profile is `ok`, saying why for each one that is not.
+
+use super::args::ListArgs;
+use super::console::{Console, EXIT_FAILURE, EXIT_OK};
+use super::log::Level;
+use crate::api::{Context, Listing};
+use crate::output::{self, Row, Value};
+use crate::probe::ProbeStatus;
+use crate::python::repr;
+
+pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs) -> i32 {
+    console.log(Level::Info, "Configured profiles (* stands for active)");
+    let listing = match context.list_named(args.offline, &args.names) {
+        Ok(listing) => listing,
+        Err(err) => return console.fail(&err.to_string()),
+    };
+    if listing.profiles.is_empty() {
+        if console.format.is_machine() {
+            console.note("No profiles configured.");
+            console.print(console.format.empty());
+        } else {
+            console.print("No profiles configured.\n");
+        }
+        return if args.check {
+            console.fail("--check: no profiles configured, so none is ok")
+        } else {
+            EXIT_OK
+        };
+    }
+    if !listing.active_exists {
+        console.log(
+            Level::Warning,
+            &format!(
+                "Active profile {} does not exist in config",
+                repr(&listing.active)
+            ),
+        );
+    }
+    for entry in &listing.profiles {
+        if let Some(detail) = &entry.probe.detail {
+            let message = format!(
+                "profile {}: {}: {detail}",
+                repr(&entry.profile.name),
+                entry.probe.status.as_str()
+            );
+            console.log(Level::Debug, &message);
+        }
+    }
+    let rows = rows(&listing, console.format.has_detail());
+    let text = output::render(console.format, &rows, console.stdout_is_terminal());
+    console.print(&text);
+    if args.check {
+        return check(console, &listing);
+    }
+    EXIT_OK
+}
+
+/// `--check`: one error line per profile that is not `ok`, as `gh auth status` does.
+fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
+    let failing: Vec<_> = listing
+        .profiles
+        .iter()
+        .filter(|entry| entry.probe.status != ProbeStatus::Ok)
+        .collect();
+    for entry in &failing {
+        let why = entry.probe.detail.as_deref().unwrap_or("no detail");
+        console.log(
+            Level::Error,
+            &format!(
+                "profile {} is {}: {why}",
+                repr(&entry.profile.name),
+                entry.probe.status.as_str()
+            ),
+        );
+    }
+    if failing.is_empty() {
+        return EXIT_OK;
+    }
+    console.fail(&format!(
+        "--check: {} of {} profiles are not ok",
+        failing.len(),
+        listing.profiles.len()
+    ));
+    EXIT_FAILURE
+}
+
+/// One row per profile, keys in the reference's order (plus `detail` where the format allows).
+fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
+    listing
+        .profiles
+        .iter()
+        .map(|entry| {
+            let p = &entry.profile;
+            let mut row: Row = vec![
+                ("name", p.name.as_str().into()),
+                ("type", p.auth_type.as_str().into()),
+                ("url", p.url.as_str().into()),
+                ("project", p.project.as_str().into()),
+                ("token_sha256", p.token_sha256.as_str().into()),
+                ("active", Value::Bool(p.active)),
+                ("status", entry.probe.status.as_str().into()),
+            ];
+            if with_detail {
+                row.push(("detail", entry.probe.detail.as_deref().unwrap_or("").into()));
+            }
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::testing::{Cli, FakeApi};
+
+    const THREE: &str = "[DEFAULT]\nprofile = b\n\n\
+        [profile:a]\nurl = http://127.0.0.1:9\ntoken = tok-ok\ntype = jwt\n\n\
+        [profile:b]\nurl = http://127.0.0.1:9\ntoken = tok-nolist\ntype = iam\nproject = p\n\n\
+        [profile:c]\nurl = http://127.0.0.1:9\ntoken = tok-bad\ntype = jwt\n\n";
+
+    #[test]
+    fn no_profiles_message_and_parseable_stdout() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        let out = cli.run(&api, &["auth", "ls"]);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "No profiles configured.\n")
+        );
+        for (format, stdout) in [
+            ("json", ""),
+            ("json-pretty", "[]\n"),
+            ("csv", ""),
+            ("toml", ""),
+        ] {
+            let out = cli.run(&api, &["-f", format, "auth", "ls"]);
+            assert_eq!(out.code, 0);
+            assert_eq!(out.stdout, stdout, "{format}");
+            assert!(out.stderr.contains("No profiles configured.\n"), "{format}");
+        }
+    }
+
+    #[test]
+    fn table_lists_in_file_order_with_statuses_and_the_active_marker() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        let out = cli.run(&api, &["auth", "ls"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let lines: Vec<_> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{}", out.stdout);
+        assert!(lines[0].starts_with("NAME  TYPE  URL"), "{}", lines[0]);
+        let status = |line: &str| line.split_whitespace().last().unwrap_or("").to_string();
+        assert_eq!(
+            lines[1..].iter().map(|l| status(l)).collect::<Vec<_>>(),
+            ["ok", "inactive", "error"]
+        );
+        assert!(lines[2].contains("true"), "b is active: {}", lines[2]);
+        assert_eq!(api.requests().len(), 3);
+    }
+
+    #[test]
+    fn offline_makes_no_request_and_says_offline() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        let out = cli.run(&api, &["-f", "csv", "auth", "ls", "-O"]);
+        assert_eq!(out.code, 0);
+        assert!(api.requests().is_empty());
+        assert_eq!(out.stdout.matches(",offline").count(), 3, "{}", out.stdout);
+    }
+
+    #[test]
+    fn contree_profile_overrides_the_pointer_and_a_missing_active_is_warned() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        cli.env("CONTREE_PROFILE", "gone");
+        let out = cli.run(&api, &["-f", "json", "auth", "ls", "-O"]);
+        assert_eq!(out.code, 0);
+        assert!(
+            out.stderr
+                .contains("[WARNING] Active profile 'gone' does not exist in config\n"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout.matches("\"active\": true").count(), 0);
+    }
+
+    #[test]
+    fn check_exits_1_naming_each_profile_that_is_not_ok() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        let out = cli.run(&api, &["auth", "ls", "--check"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "[ERROR] profile 'b' is inactive: no 'list' permission: sandboxes are disabled\n"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("[ERROR] profile 'c' is error: HTTP 401: invalid token\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .ends_with("[ERROR] --check: 2 of 3 profiles are not ok\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("profile 'a' is"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn check_of_named_profiles_probes_only_those() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        let out = cli.run(&api, &["-f", "json", "auth", "ls", "--check", "a"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+        assert_eq!(api.requests().len(), 1);
+        let missing = cli.run(&api, &["auth", "ls", "--check", "a", "zz"]);
+        assert_eq!(missing.code, 1);
+        assert!(
+            missing.stderr.contains("profile 'zz' does not exist"),
+            "{}",
+            missing.stderr
+        );
+        let empty = Cli::new().run(&api, &["auth", "ls", "--check"]);
+        assert_eq!(empty.code, 1, "no profile is not a pass: {}", empty.stderr);
+    }
+}

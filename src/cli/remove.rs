@@ -1,0 +1,116 @@
+//! `contree auth remove NAME` (`rm`, `del`): delete a profile and its
+//! session databases, after asking unless `-y` (SPEC §1 "switch / remove").
+
+use super::args::RemoveArgs;
+use super::console::{Console, EXIT_FAILURE, EXIT_OK};
+use super::log::Level;
+use crate::api::Context;
+use crate::error::AuthError;
+use crate::python::repr;
+
+pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveArgs) -> i32 {
+    let name = args.profile_name.as_str();
+    // The reference words this error with a capital P.
+    let missing = |console: &mut Console<'_, '_>| {
+        console.fail(&format!("Profile {} does not exist", repr(name)))
+    };
+    match context.profile_exists(name) {
+        Ok(true) => {}
+        Ok(false) => return missing(console),
+        Err(err) => return console.fail(&err.to_string()),
+    }
+    if !args.force && !console.confirm(&format!("Remove profile {}?", repr(name))) {
+        console.print("Aborted.\n");
+        return EXIT_FAILURE;
+    }
+    match context.remove_profile(name) {
+        Ok(removal) => {
+            for file in &removal.deleted_files {
+                console.log(Level::Debug, &format!("Deleted session database {file}"));
+            }
+            console.log(Level::Info, &format!("Removed profile {}", repr(name)));
+            EXIT_OK
+        }
+        Err(AuthError::NotFound(_)) => missing(console),
+        Err(err) => console.fail(&err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::testing::{Cli, FakeApi};
+
+    const TWO: &str =
+        "[DEFAULT]\nprofile = a\n\n[profile:a]\ntoken = t1\n\n[profile:b]\ntoken = t2\n\n";
+
+    #[test]
+    fn remove_active_profile_moves_pointer_to_first_remaining() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", TWO);
+        let out = cli.run(&api, &["auth", "rm", "a", "-y"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stderr, "[INFO] Removed profile 'a'\n");
+        assert_eq!(
+            cli.read("auth.ini"),
+            "[DEFAULT]\nprofile = b\n\n[profile:b]\ntoken = t2\n\n"
+        );
+        let last = cli.run(&api, &["auth", "del", "b", "-y"]);
+        assert_eq!(last.code, 0);
+        assert_eq!(cli.read("auth.ini"), "[DEFAULT]\nprofile = default\n\n");
+    }
+
+    #[test]
+    fn remove_asks_first_and_anything_but_y_keeps_the_profile() {
+        let api = FakeApi::new();
+        for (answer, code) in [("y\n", 0), ("n\n", 1), ("", 1)] {
+            let mut cli = Cli::new();
+            cli.write("auth.ini", TWO);
+            cli.stdin(answer);
+            let out = cli.run(&api, &["auth", "remove", "b"]);
+            assert_eq!(out.code, code, "{answer:?}");
+            assert!(out.stdout.starts_with("Remove profile 'b'? [y/N] "));
+            assert_eq!(cli.read("auth.ini").contains("[profile:b]"), code == 1);
+        }
+    }
+
+    #[test]
+    fn remove_deletes_session_databases_of_both_layouts() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", TWO);
+        std::fs::create_dir_all(cli.path("cli/sessions")).unwrap();
+        for file in [
+            "cli/sessions/b.db",
+            "cli/sessions/b.db-wal",
+            "sessions-b.db-shm",
+            "sessions-a.db",
+        ] {
+            cli.write(file, "x");
+        }
+        let out = cli.run(&api, &["-L", "debug", "auth", "rm", "b", "-y"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr
+                .matches("[DEBUG] Deleted session database")
+                .count(),
+            3
+        );
+        assert!(!cli.exists("cli/sessions/b.db") && !cli.exists("sessions-b.db-shm"));
+        assert!(
+            cli.exists("sessions-a.db"),
+            "another profile's database stays"
+        );
+    }
+
+    #[test]
+    fn remove_of_a_missing_profile_fails_with_the_reference_message() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", TWO);
+        let out = cli.run(&api, &["auth", "rm", "zz", "-y"]);
+        assert_eq!(out.code, 1);
+        assert_eq!(out.stderr, "[ERROR] Profile 'zz' does not exist\n");
+        assert_eq!(cli.read("auth.ini"), TWO);
+    }
+}

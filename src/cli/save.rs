@@ -1,0 +1,574 @@
+//! `contree auth`: save a profile (SPEC §1, "Save, step by step").
+//!
+//! Where each value comes from is decided in one place,
+//! [`SaveOptions::resolve`]: the flag, else the environment variables in
+//! order, else a prompt (or, for the iam URL, the core's default). The
+//! operation itself (checks, whoami, the write) is [`Context::save_profile`].
+
+use super::args::SaveArgs;
+use super::console::{Console, EXIT_FAILURE, EXIT_OK, Prompt};
+use super::log::Level;
+use crate::api::{Context, SaveRequest};
+use crate::config::env::Environment;
+use crate::config::profile::{AuthType, DEFAULT_PROFILE, Secret};
+use crate::error::AuthError;
+use crate::python::repr;
+
+/// Save-time fallbacks, in order (read by `contree auth` only).
+pub const TOKEN_VARS: &[&str] = &["CONTREE_TOKEN", "NEBIUS_API_KEY"];
+pub const URL_VARS: &[&str] = &["CONTREE_URL"];
+pub const PROJECT_VARS: &[&str] = &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"];
+
+/// Where one value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Given {
+    Flag(String),
+    /// The variable's name is logged, never its value.
+    Env(&'static str, String),
+    /// Neither flag nor variable: ask for it.
+    Ask,
+}
+
+impl Given {
+    /// Flag > the first set variable of `names` > ask. Empty values count as unset.
+    fn pick(flag: Option<String>, env: &Environment, names: &[&'static str]) -> Given {
+        if let Some(value) = flag.filter(|v| !v.is_empty()) {
+            return Given::Flag(value);
+        }
+        names
+            .iter()
+            .find_map(|&name| Some(Given::Env(name, env.get(name)?.to_string())))
+            .unwrap_or(Given::Ask)
+    }
+
+    /// The value, logging which variable it came from; `None` means ask.
+    fn take(self, console: &mut Console<'_, '_>, what: &str) -> Option<String> {
+        match self {
+            Given::Flag(value) => Some(value),
+            Given::Env(name, value) => {
+                console.log(Level::Info, &format!("Using {what} from {name}"));
+                Some(value)
+            }
+            Given::Ask => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenInput {
+    Given(Given),
+    /// `--token-stdin`: all of standard input.
+    Stdin,
+}
+
+/// Everything `contree auth` was told, before anyone is asked anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveOptions {
+    pub name: String,
+    pub auth_type: AuthType,
+    pub token: TokenInput,
+    pub url: Given,
+    /// Always [`Given::Ask`] for jwt, which has no project.
+    pub project: Given,
+    pub force: bool,
+    pub allow_insecure_http: bool,
+}
+
+impl SaveOptions {
+    /// Flags over environment variables, for every value. No I/O.
+    pub fn resolve(args: SaveArgs, env: &Environment) -> SaveOptions {
+        let token = if args.token_stdin {
+            TokenInput::Stdin
+        } else {
+            TokenInput::Given(Given::pick(args.token, env, TOKEN_VARS))
+        };
+        let project = match args.auth_type {
+            AuthType::Iam => Given::pick(args.project, env, PROJECT_VARS),
+            AuthType::Jwt => Given::Ask,
+        };
+        SaveOptions {
+            name: args
+                .profile
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
+            auth_type: args.auth_type,
+            token,
+            url: Given::pick(args.url, env, URL_VARS),
+            project,
+            force: args.force,
+            allow_insecure_http: args.allow_insecure_http,
+        }
+    }
+}
+
+pub fn run(
+    console: &mut Console<'_, '_>,
+    context: &Context<'_>,
+    env: &Environment,
+    args: SaveArgs,
+) -> i32 {
+    let options = SaveOptions::resolve(args, env);
+    let name = options.name.clone();
+    if let Err(err) = crate::api::validate_name(&name) {
+        return console.fail(&err.to_string());
+    }
+    let exists = match context.profile_exists(&name) {
+        Ok(exists) => exists,
+        Err(err) => return console.fail(&err.to_string()),
+    };
+    let action = if exists { "Updating" } else { "Setting" };
+    console.log(
+        Level::Info,
+        &format!(
+            "{action} token for profile {} (type: {})",
+            repr(&name),
+            options.auth_type.as_str()
+        ),
+    );
+    if exists
+        && !options.force
+        && !console.confirm(&format!(
+            "Profile {} already exists. Overwrite?",
+            repr(&name)
+        ))
+    {
+        console.print("Aborted.\n");
+        return EXIT_FAILURE;
+    }
+    let request = match ask_for_the_rest(console, options, exists) {
+        Ok(request) => request,
+        Err(code) => return code,
+    };
+
+    let mut notes = Vec::new();
+    let saved = context.save_profile(request, &mut |note| notes.push(note.to_string()));
+    for note in notes {
+        console.log(Level::Info, &note);
+    }
+    let outcome = match saved {
+        Ok(outcome) => outcome,
+        Err(
+            err @ (AuthError::VerificationFailed { .. }
+            | AuthError::Network(_)
+            | AuthError::Timeout(_)),
+        ) => {
+            return console.fail(&format!(
+                "Token verification failed: {err}. Profile not changed."
+            ));
+        }
+        Err(err) => return console.fail(&err.to_string()),
+    };
+    if !outcome.list_permission {
+        let label = if outcome.profile.project.is_empty() {
+            &outcome.profile.url
+        } else {
+            &outcome.profile.project
+        };
+        console.log(
+            Level::Warning,
+            &format!(
+                "Warning: token is valid but sandboxes are disabled on {label} (no 'list' permission). The profile will be saved but no commands will work until the service is enabled."
+            ),
+        );
+    }
+    console.log(
+        Level::Info,
+        &format!(
+            "auth accepted, profile {} saved to -> {}",
+            repr(&name),
+            outcome.path
+        ),
+    );
+    EXIT_OK
+}
+
+/// Token, URL and project, in the reference's order, prompting for what
+/// neither a flag nor the environment gave. `Err` is the exit code.
+fn ask_for_the_rest(
+    console: &mut Console<'_, '_>,
+    options: SaveOptions,
+    exists: bool,
+) -> Result<SaveRequest, i32> {
+    let token = match options.token {
+        TokenInput::Stdin => match console.read_stdin() {
+            Some(text) => text.trim_end_matches(['\n', '\r']).to_string(),
+            None => return Err(console.fail("--token-stdin: standard input is not UTF-8 text")),
+        },
+        TokenInput::Given(given) => match given.take(console, "token") {
+            Some(token) => token,
+            None => match console.ask(Prompt::Secret("Token: ")) {
+                Some(token) => token,
+                None => {
+                    return Err(
+                        console.fail("no token given: standard input ended at the 'Token:' prompt")
+                    );
+                }
+            },
+        },
+    };
+    let is_iam = options.auth_type == AuthType::Iam;
+    let url = match options.url.take(console, "URL") {
+        Some(url) => Some(url),
+        // The core fills in the public API's URL.
+        None if is_iam => None,
+        None => match console
+            .ask(Prompt::Line("URL: "))
+            .map(|u| u.trim().to_string())
+        {
+            Some(url) if !url.trim_end_matches('/').is_empty() => Some(url),
+            _ => return Err(console.fail("URL is required for JWT auth")),
+        },
+    };
+    let project = if is_iam {
+        match options.project.take(console, "project") {
+            Some(project) => Some(project),
+            None => console
+                .ask(Prompt::Line("Project ID: "))
+                .map(|p| p.trim().to_string()),
+        }
+    } else {
+        None
+    };
+    Ok(SaveRequest {
+        name: options.name,
+        token: Secret::new(token),
+        url,
+        auth_type: options.auth_type,
+        project,
+        // Asked (or forced) above; the core re-checks under the lock.
+        overwrite: exists,
+        allow_insecure_http: options.allow_insecure_http,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::testing::{Cli, FakeApi};
+
+    fn env(pairs: &[(&str, &str)]) -> Environment {
+        Environment::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    fn args(token: Option<&str>, url: Option<&str>, project: Option<&str>) -> SaveArgs {
+        SaveArgs {
+            token: token.map(String::from),
+            url: url.map(String::from),
+            project: project.map(String::from),
+            ..SaveArgs::default()
+        }
+    }
+
+    #[test]
+    fn token_precedence_flag_then_contree_token_then_nebius_api_key_then_prompt() {
+        let both = env(&[("CONTREE_TOKEN", "c"), ("NEBIUS_API_KEY", "n")]);
+        let nebius = env(&[("NEBIUS_API_KEY", "n")]);
+        let empty_contree = env(&[("CONTREE_TOKEN", ""), ("NEBIUS_API_KEY", "n")]);
+        let cases = [
+            (&both, Some("f"), Given::Flag("f".into())),
+            (&both, None, Given::Env("CONTREE_TOKEN", "c".into())),
+            (&nebius, None, Given::Env("NEBIUS_API_KEY", "n".into())),
+            (
+                &empty_contree,
+                None,
+                Given::Env("NEBIUS_API_KEY", "n".into()),
+            ),
+            (&both, Some(""), Given::Env("CONTREE_TOKEN", "c".into())),
+            (&env(&[]), None, Given::Ask),
+        ];
+        for (env, flag, expected) in cases {
+            let options = SaveOptions::resolve(args(flag, None, None), env);
+            assert_eq!(options.token, TokenInput::Given(expected), "{flag:?}");
+        }
+    }
+
+    #[test]
+    fn url_and_project_precedence_flag_then_env_then_ask() {
+        let all = env(&[
+            ("CONTREE_URL", "http://env"),
+            ("CONTREE_PROJECT", "cp"),
+            ("NEBIUS_AI_PROJECT", "np"),
+        ]);
+        let flags = SaveOptions::resolve(args(None, Some("http://flag"), Some("fp")), &all);
+        assert_eq!(flags.url, Given::Flag("http://flag".into()));
+        assert_eq!(flags.project, Given::Flag("fp".into()));
+        let from_env = SaveOptions::resolve(args(None, None, None), &all);
+        assert_eq!(from_env.url, Given::Env("CONTREE_URL", "http://env".into()));
+        assert_eq!(from_env.project, Given::Env("CONTREE_PROJECT", "cp".into()));
+        let nebius =
+            SaveOptions::resolve(args(None, None, None), &env(&[("NEBIUS_AI_PROJECT", "np")]));
+        assert_eq!(nebius.project, Given::Env("NEBIUS_AI_PROJECT", "np".into()));
+        let mut jwt = args(None, None, Some("ignored"));
+        jwt.auth_type = AuthType::Jwt;
+        assert_eq!(SaveOptions::resolve(jwt, &all).project, Given::Ask);
+        let nothing = SaveOptions::resolve(args(None, None, None), &env(&[]));
+        assert_eq!((nothing.url, nothing.project), (Given::Ask, Given::Ask));
+        assert_eq!(nothing.name, "default");
+    }
+
+    #[test]
+    fn save_verifies_with_whoami_then_writes_the_reference_layout() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        let out = cli.run(
+            &api,
+            &[
+                "auth",
+                "--token",
+                "tok-ok",
+                "-u",
+                "http://127.0.0.1:9/",
+                "-P",
+                "proj-1",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let seen = api.requests();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].path, "/v1/whoami");
+        assert_eq!(seen[0].header("authorization"), Some("Bearer tok-ok"));
+        assert_eq!(seen[0].header("project"), Some("proj-1"));
+        assert_eq!(
+            cli.read("auth.ini"),
+            "[DEFAULT]\nprofile = default\n\n[profile:default]\nurl = http://127.0.0.1:9\ntoken = tok-ok\ntype = iam\nproject = proj-1\n\n"
+        );
+        assert_eq!(
+            out.stderr,
+            format!(
+                "[INFO] Setting token for profile 'default' (type: iam)\n[INFO] auth accepted, profile 'default' saved to -> {}\n",
+                cli.path("auth.ini")
+            )
+        );
+        assert_eq!(out.stdout, "");
+    }
+
+    #[test]
+    fn values_from_the_environment_are_logged_by_name_never_by_value() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.env("NEBIUS_API_KEY", "tok-ok")
+            .env("CONTREE_URL", "http://127.0.0.1:9")
+            .env("NEBIUS_AI_PROJECT", "p");
+        let out = cli.run(&api, &["auth"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        for line in [
+            "[INFO] Using token from NEBIUS_API_KEY\n",
+            "[INFO] Using URL from CONTREE_URL\n",
+            "[INFO] Using project from NEBIUS_AI_PROJECT\n",
+        ] {
+            assert!(out.stderr.contains(line), "{line}: {}", out.stderr);
+        }
+        assert!(!out.stderr.contains("tok-ok"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn prompts_token_secretly_on_stderr_then_project_on_stdout() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.stdin("tok-ok\nproj-2\n");
+        let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        // The secret prompt is the only stderr text without a newline after it.
+        assert!(
+            out.stderr.contains("(type: iam)\nToken: [INFO]"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "Project ID: ");
+        assert_eq!(api.requests()[0].header("project"), Some("proj-2"));
+    }
+
+    #[test]
+    fn jwt_prompts_for_the_url_and_refuses_an_empty_one() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.stdin("tok-ok\nhttp://127.0.0.1:9/\n");
+        let out = cli.run(&api, &["auth", "--type", "jwt"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout, "URL: ");
+        assert!(cli.read("auth.ini").contains("type = jwt\n"));
+        assert!(!cli.read("auth.ini").contains("project"));
+
+        let mut empty = Cli::new();
+        empty.stdin("tok-ok\n\n");
+        let out = empty.run(&api, &["auth", "--type", "jwt"]);
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr
+                .ends_with("[ERROR] URL is required for JWT auth\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(!empty.exists("auth.ini"));
+    }
+
+    #[test]
+    fn token_stdin_reads_the_whole_pipe() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.stdin("tok-ok\r\n");
+        let out = cli.run(
+            &api,
+            &[
+                "auth",
+                "--token-stdin",
+                "--type",
+                "jwt",
+                "-u",
+                "http://127.0.0.1:9",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            api.requests()[0].header("authorization"),
+            Some("Bearer tok-ok")
+        );
+        assert!(!out.stderr.contains("Token:"), "no prompt: {}", out.stderr);
+    }
+
+    #[test]
+    fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
+        let api = FakeApi::new();
+        for (answer, code) in [
+            ("y\n", 0),
+            ("Y\n", 0),
+            ("n\n", 1),
+            ("\n", 1),
+            ("", 1),
+            ("maybe\nn\n", 1),
+        ] {
+            let mut cli = Cli::new();
+            cli.write("auth.ini", "[profile:default]\ntoken = old\n");
+            cli.stdin(answer);
+            let out = cli.run(
+                &api,
+                &[
+                    "auth",
+                    "--token",
+                    "tok-ok",
+                    "-u",
+                    "http://127.0.0.1:9",
+                    "-P",
+                    "p",
+                ],
+            );
+            assert_eq!(out.code, code, "{answer:?}: {}", out.stderr);
+            assert!(
+                out.stdout
+                    .starts_with("Profile 'default' already exists. Overwrite? [y/N] "),
+                "{}",
+                out.stdout
+            );
+            assert!(
+                out.stderr
+                    .contains("[INFO] Updating token for profile 'default'")
+            );
+            if code == 1 {
+                assert!(out.stdout.ends_with("Aborted.\n"), "{}", out.stdout);
+                assert_eq!(cli.read("auth.ini"), "[profile:default]\ntoken = old\n");
+            } else {
+                assert!(cli.read("auth.ini").contains("token = tok-ok"));
+            }
+        }
+        let mut forced = Cli::new();
+        forced.write("auth.ini", "[profile:default]\ntoken = old\n");
+        let out = forced.run(
+            &api,
+            &[
+                "auth",
+                "-y",
+                "--token",
+                "tok-ok",
+                "-u",
+                "http://127.0.0.1:9",
+                "-P",
+                "p",
+            ],
+        );
+        assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn rejected_token_is_reported_and_nothing_is_written() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        let out = cli.run(
+            &api,
+            &[
+                "auth",
+                "--token",
+                "tok-bad",
+                "-u",
+                "http://127.0.0.1:9",
+                "-P",
+                "p",
+            ],
+        );
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr.ends_with(
+                "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed.\n"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(!cli.exists("auth.ini"));
+    }
+
+    #[test]
+    fn valid_token_without_list_permission_warns_and_saves() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        let out = cli.run(
+            &api,
+            &[
+                "auth",
+                "--token",
+                "tok-nolist",
+                "-u",
+                "http://127.0.0.1:9",
+                "-P",
+                "proj-9",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission)."
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(cli.read("auth.ini").contains("token = tok-nolist"));
+    }
+
+    #[test]
+    fn input_checks_come_before_any_request() {
+        let api = FakeApi::new();
+        let cases: [(&[&str], &str); 4] = [
+            (
+                &["auth", "--token", "tok-ok", "-u", "http://127.0.0.1:9"],
+                "No project configured for IAM profile 'default'. Run `contree auth` first.",
+            ),
+            (
+                &["auth", "--token", " ", "-P", "p"],
+                "No token configured for profile 'default'",
+            ),
+            (
+                &["auth", "--token", "tok-ok", "-P", "p", "-u", "ftp://h"],
+                "unsupported base_url scheme 'ftp' in 'ftp://h': use http:// or https://",
+            ),
+            (
+                &["auth", "-p", "a/b", "--token", "tok-ok", "-P", "p"],
+                "invalid profile name 'a/b'",
+            ),
+        ];
+        for (argv, message) in cases {
+            let mut cli = Cli::new();
+            let out = cli.run(&api, argv);
+            assert_eq!(out.code, 1, "{argv:?}");
+            assert!(out.stderr.contains(message), "{argv:?}: {}", out.stderr);
+        }
+        assert!(api.requests().is_empty());
+    }
+}

@@ -1,0 +1,154 @@
+//! What the CLI's native tests drive it with: a temporary config home, an
+//! in-memory terminal, and a whoami server faked through the same
+//! [`Transport`] seam the component uses for `wasi:http`.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use crate::cli::{Io, run};
+use crate::config::env::Environment;
+use crate::http::{Outcome, Request, Transport};
+
+/// Answers whoami by token: `tok-ok` (200, `list` granted), `tok-nolist`
+/// (200 without it), `tok-slow` (no answer in time), `tok-down` (connection
+/// refused), anything else 401 `invalid token`.
+#[derive(Default)]
+pub struct FakeApi {
+    seen: RefCell<Vec<Seen>>,
+}
+
+/// A request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    /// Header names are case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FakeApi {
+    pub fn new() -> FakeApi {
+        FakeApi::default()
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.borrow().clone()
+    }
+
+    fn answer(request: &Request) -> Outcome {
+        let token = request
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .and_then(|(_, v)| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let json = |status: u16, body: &str| Outcome::Response {
+            status,
+            body: body.as_bytes().to_vec(),
+        };
+        match token {
+            "tok-ok" => json(200, r#"{"token_uuid":"u-1","permissions":{"list":true}}"#),
+            "tok-nolist" => json(200, r#"{"token_uuid":"u-2","permissions":{"list":false}}"#),
+            "tok-slow" => Outcome::Timeout,
+            "tok-down" => Outcome::Failed("connection refused".into()),
+            _ => json(401, r#"{"error":"invalid token"}"#),
+        }
+    }
+}
+
+impl Transport for FakeApi {
+    fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
+        self.seen.borrow_mut().extend(requests.iter().map(|r| Seen {
+            path: r.path.clone(),
+            headers: r.headers.clone(),
+        }));
+        requests.iter().map(FakeApi::answer).collect()
+    }
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// One config home (a temporary directory) and the environment and stdin of
+/// the next run.
+pub struct Cli {
+    home: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    stdin: String,
+}
+
+impl Cli {
+    pub fn new() -> Cli {
+        let home = tempfile::tempdir().expect("a temporary directory");
+        let env = vec![(
+            "CONTREE_HOME".to_string(),
+            home.path().display().to_string(),
+        )];
+        Cli {
+            home,
+            env,
+            stdin: String::new(),
+        }
+    }
+
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Cli {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn stdin(&mut self, text: &str) -> &mut Cli {
+        self.stdin = text.to_string();
+        self
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.home.path().join(name).display().to_string()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.home.path().join(name), text).expect("write a test file");
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.home.path().join(name)).unwrap_or_default()
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.home.path().join(name).exists()
+    }
+
+    pub fn run(&mut self, transport: &dyn Transport, args: &[&str]) -> Ran {
+        let argv: Vec<String> = std::iter::once("contree")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        let env = Environment::new(self.env.iter().cloned());
+        let mut stdin = self.stdin.as_bytes();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut io = Io {
+            stdin: &mut stdin,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            stdout_is_terminal: false,
+        };
+        let code = run(&argv, &env, &mut io, transport);
+        Ran {
+            code,
+            stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
