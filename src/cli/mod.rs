@@ -46,6 +46,13 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
             return err.exit_code();
         }
     };
+    let auth = match cli.command {
+        Command::Auth(auth) => auth,
+        Command::Mcp { .. } => {
+            let store = locate_store(env, cli.config.as_deref());
+            return crate::mcp::serve(io.stdin, io.stdout, io.stderr, env, store, transport);
+        }
+    };
     let format = Format::parse(&cli.format).unwrap_or(Format::Default);
     let mut front = Front {
         io,
@@ -64,7 +71,6 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
         transport,
         profile_override: env.get("CONTREE_PROFILE").map(str::to_string),
     };
-    let Command::Auth(auth) = cli.command;
     let code = match auth.action {
         None => front.save(&context, env, auth),
         Some(AuthAction::List { offline, .. }) => front.list(&context, offline),
