@@ -9,6 +9,8 @@ pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
+/// MCP 2026-07-28: the request names a protocol revision we do not speak.
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 /// A longer line is answered with an error and skipped, never buffered whole:
 /// the biggest legitimate request here is a few hundred bytes.
@@ -79,6 +81,7 @@ pub enum Message {
 pub struct RpcError {
     pub code: i64,
     pub message: String,
+    pub data: Option<Value>,
 }
 
 impl RpcError {
@@ -86,6 +89,7 @@ impl RpcError {
         RpcError {
             code,
             message: message.into(),
+            data: None,
         }
     }
 
@@ -151,11 +155,11 @@ pub fn success(id: &Value, result: Value) -> Value {
 }
 
 pub fn failure(id: &Value, error: &RpcError) -> Value {
-    json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "error": {"code": error.code, "message": error.message},
-    })
+    let mut body = json!({"code": error.code, "message": error.message});
+    if let Some(data) = &error.data {
+        body["data"] = data.clone();
+    }
+    json!({"jsonrpc": "2.0", "id": id, "error": body})
 }
 
 /// Writes one message as one line and flushes it: the client waits for it.

@@ -5,9 +5,12 @@
 //! ([`crate::api`]) decides everything else.
 //!
 //! Protocol: the `initialize` handshake of revisions 2024-11-05 to
-//! 2025-11-25. The stateless 2026-07-28 revision's `server/discover` gets
-//! "method not found", so clients that probe it first (the Python SDK's
-//! `Client` in its default `auto` mode) fall back to the handshake at once.
+//! 2025-11-25, and the stateless 2026-07-28 revision (`server/discover`,
+//! the protocol revision stamped in each request's `_meta`, `resultType`
+//! and cache hints on results), which the Python SDK's `Client` probes
+//! first in its default `auto` mode. The server keeps no session state, so
+//! both eras are served alike; a method it does not know gets -32601 at
+//! once, so clients that probe something else fall back without waiting.
 
 pub mod jsonrpc;
 pub mod tools;
@@ -28,6 +31,11 @@ use crate::http::Transport;
 /// Handshake revisions, oldest first.
 pub const PROTOCOL_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 pub const LATEST_PROTOCOL_VERSION: &str = PROTOCOL_VERSIONS[3];
+/// The stateless revision: no handshake, the revision rides in every request.
+pub const MODERN_PROTOCOL_VERSION: &str = "2026-07-28";
+/// Where a 2026-07-28 request names its revision, inside `params._meta`.
+const PROTOCOL_VERSION_META_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+const SERVER_INFO_META_KEY: &str = "io.modelcontextprotocol/serverInfo";
 
 pub const SERVER_NAME: &str = "contree-auth";
 
@@ -80,7 +88,7 @@ pub fn serve(
     };
     let _ = writeln!(
         log,
-        "[INFO] contree mcp: serving MCP on stdin/stdout (protocol {LATEST_PROTOCOL_VERSION})"
+        "[INFO] contree mcp: serving MCP on stdin/stdout (protocol {LATEST_PROTOCOL_VERSION} by handshake, {MODERN_PROTOCOL_VERSION} stateless)"
     );
     loop {
         let reply = match jsonrpc::read_line(input) {
@@ -134,8 +142,37 @@ fn answer(
         Ok(params) => params,
         Err(error) => return (Err(error), Vec::new()),
     };
+    let modern = match params
+        .get("_meta")
+        .and_then(|meta| meta.get(PROTOCOL_VERSION_META_KEY))
+    {
+        None => false,
+        Some(Value::String(v)) if v == MODERN_PROTOCOL_VERSION => true,
+        Some(requested) => return (Err(unsupported_version(requested)), Vec::new()),
+    };
+    let (result, notes) = dispatch(tools, method, &params);
+    let result = result.map(|mut result| {
+        if modern {
+            // 2026-07-28 results say what they are; listings say how long they keep.
+            result["resultType"] = json!("complete");
+            if method == "tools/list" {
+                result["cacheScope"] = json!("public");
+                result["ttlMs"] = json!(0);
+            }
+        }
+        result
+    });
+    (result, notes)
+}
+
+fn dispatch(
+    tools: &Tools<'_>,
+    method: &str,
+    params: &serde_json::Map<String, Value>,
+) -> (Result<Value, RpcError>, Vec<String>) {
     let result = match method {
-        "initialize" => initialize(&params),
+        "initialize" => initialize(params),
+        "server/discover" => Ok(discover()),
         "ping" => Ok(json!({})),
         "tools/list" => match params.get("cursor") {
             None | Some(Value::Null) => Ok(tools::list()),
@@ -177,6 +214,46 @@ fn answer(
     (result, Vec::new())
 }
 
+fn server_info() -> Value {
+    json!({
+        "name": SERVER_NAME,
+        "title": "ConTree auth",
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Every revision we speak, handshake ones included, so that a client
+/// that speaks only those knows to fall back to `initialize`.
+fn supported_versions() -> Vec<&'static str> {
+    let mut all = PROTOCOL_VERSIONS.to_vec();
+    all.push(MODERN_PROTOCOL_VERSION);
+    all
+}
+
+fn discover() -> Value {
+    json!({
+        "supportedVersions": supported_versions(),
+        "capabilities": {"tools": {"listChanged": false}},
+        "instructions": INSTRUCTIONS,
+        "resultType": "complete",
+        "cacheScope": "public",
+        "ttlMs": 0,
+        "_meta": {SERVER_INFO_META_KEY: server_info()},
+    })
+}
+
+fn unsupported_version(requested: &Value) -> RpcError {
+    let mut error = RpcError::new(
+        jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+        "Unsupported protocol version",
+    );
+    error.data = Some(json!({
+        "supported": supported_versions(),
+        "requested": requested.as_str().unwrap_or(""),
+    }));
+    error
+}
+
 /// The client's revision when we speak it, else our newest.
 fn initialize(params: &serde_json::Map<String, Value>) -> Result<Value, RpcError> {
     let Some(Value::String(asked)) = params.get("protocolVersion") else {
@@ -192,11 +269,7 @@ fn initialize(params: &serde_json::Map<String, Value>) -> Result<Value, RpcError
     Ok(json!({
         "protocolVersion": version,
         "capabilities": {"tools": {"listChanged": false}},
-        "serverInfo": {
-            "name": SERVER_NAME,
-            "title": "ConTree auth",
-            "version": env!("CARGO_PKG_VERSION"),
-        },
+        "serverInfo": server_info(),
         "instructions": INSTRUCTIONS,
     }))
 }

@@ -43,6 +43,8 @@ impl Transport for FakeApi {
                         status: 200,
                         body: body(true),
                     }
+                } else if auth.starts_with("hang") {
+                    Outcome::Timeout
                 } else if auth.starts_with("nolist") {
                     Outcome::Response {
                         status: 200,
@@ -152,7 +154,7 @@ fn handshake_answers_the_clients_revision_or_the_newest() {
 fn bad_lines_and_unknown_methods_get_json_rpc_errors_and_the_session_goes_on() {
     let lines = vec![
         "this is not JSON".to_string(),
-        request(1, "server/discover", json!({})),
+        request(1, "resources/list", json!({})),
         request(2, "no/such/method", json!({})),
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_string(),
         String::new(),
@@ -192,6 +194,62 @@ fn bad_lines_and_unknown_methods_get_json_rpc_errors_and_the_session_goes_on() {
     assert_eq!(run.replies[1]["id"], 1);
     assert_eq!(run.replies[4]["result"], json!({}));
     assert!(run.log.starts_with("[INFO] contree mcp:"), "{}", run.log);
+}
+
+#[test]
+fn the_stateless_2026_07_28_revision_is_served_too() {
+    let meta = |v: &str| json!({"io.modelcontextprotocol/protocolVersion": v});
+    let lines = vec![
+        request(
+            1,
+            "server/discover",
+            json!({"_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(
+            2,
+            "tools/list",
+            json!({"_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(
+            3,
+            "tools/call",
+            json!({"name": "switch_profile", "arguments": {"name": "x"},
+                   "_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(4, "tools/list", json!({"_meta": meta("2099-01-01")})),
+        request(5, "tools/list", json!({})),
+    ];
+    let run = serve_lines(&lines, &[], None);
+    let discover = &run.replies[0]["result"];
+    let versions = discover["supportedVersions"].as_array().unwrap();
+    assert!(versions.contains(&json!("2026-07-28")) && versions.contains(&json!("2025-11-25")));
+    assert_eq!(discover["resultType"], "complete");
+    assert!(discover["capabilities"]["tools"].is_object());
+    assert_eq!(
+        discover["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        SERVER_NAME
+    );
+    let listing = &run.replies[1]["result"];
+    assert_eq!(listing["tools"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        (
+            &listing["resultType"],
+            &listing["cacheScope"],
+            &listing["ttlMs"]
+        ),
+        (&json!("complete"), &json!("public"), &json!(0))
+    );
+    let called = &run.replies[2]["result"];
+    assert_eq!(called["isError"], true);
+    assert_eq!(called["resultType"], "complete");
+    let refused = &run.replies[3]["error"];
+    assert_eq!(refused["code"], jsonrpc::UNSUPPORTED_PROTOCOL_VERSION);
+    assert_eq!(refused["data"]["requested"], "2099-01-01");
+    assert_eq!(refused["data"]["supported"], json!(supported_versions()));
+    assert!(
+        run.replies[4]["result"].get("resultType").is_none(),
+        "handshake-era results keep their old shape"
+    );
 }
 
 #[test]
@@ -386,6 +444,17 @@ fn operation_errors_are_tool_results_with_the_error_variant() {
     );
     let run = serve_lines(&[call(1, "list_profiles", json!({}))], &[], None);
     assert_eq!(tool_error(&run.replies[0])["kind"], "io");
+
+    // A server that never answers: the core's bounded wait, as a timeout error.
+    let run = serve_lines(
+        &[call(1, "save_profile", json!({"name": "h", "url": url}))],
+        &[
+            ("CONTREE_TOKEN", "hang-SeCrEt-0123456789abcdefghijkl"),
+            ("CONTREE_PROJECT", "p"),
+        ],
+        Some(&home),
+    );
+    assert_eq!(tool_error(&run.replies[0])["kind"], "timeout");
     let _ = std::fs::remove_dir_all(home);
 }
 

@@ -444,7 +444,7 @@ fn mcp_sdk_session_calls_every_tool_under_the_stock_wasmtime_cli() {
 }
 
 #[test]
-fn mcp_sdk_client_in_its_default_auto_mode_reaches_the_tools() {
+fn mcp_sdk_client_in_its_default_auto_mode_discovers_and_speaks_2026_07_28() {
     let api = MockApi::start();
     let dir = tempfile::tempdir().unwrap();
     let good = token("ok");
@@ -474,20 +474,29 @@ fn mcp_sdk_client_in_its_default_auto_mode_reaches_the_tools() {
     assert_eq!(structured(&r[1])["profile"]["name"], "auto");
     assert_eq!(structured(&r[2])["profiles"][0]["status"], "ok");
     assert_eq!(tool_error(&r[3])["kind"], "not-found");
-    // The SDK probed `server/discover` first and fell back to the handshake.
-    let methods: Vec<String> = frames
+    // The SDK probed `server/discover` and, offered 2026-07-28, stayed
+    // stateless: no handshake, the revision stamped in every request.
+    let requests: Vec<Value> = frames
         .0
         .iter()
         .filter(|(dir, _)| dir == "in")
         .filter_map(|(_, text)| serde_json::from_str::<Value>(text).ok())
-        .filter_map(|m| m["method"].as_str().map(str::to_string))
+        .filter(|m| m["method"].is_string())
         .collect();
-    assert_eq!(
-        methods[..2],
-        ["server/discover", "initialize"],
-        "{methods:?}"
-    );
-    assert_eq!(report["protocol_version"], "2025-11-25");
+    let methods: Vec<&str> = requests
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods[0], "server/discover", "{methods:?}");
+    assert!(!methods.contains(&"initialize"), "{methods:?}");
+    for request in &requests {
+        assert_eq!(
+            request["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+    }
+    assert_eq!(report["protocol_version"], "2026-07-28");
+    assert_eq!(report["server_info"]["name"], "contree-auth");
 }
 
 #[test]
