@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod output;
 pub mod probe;
 pub mod python;

@@ -128,6 +128,14 @@ pub enum Command {
     /// Configure authentication
     #[command(long_about = AUTH_ABOUT, after_help = AUTH_AFTER, disable_help_flag = true)]
     Auth(AuthArgs),
+
+    /// Serve the profile operations to AI agents over MCP (stdio)
+    #[command(long_about = crate::mcp::ABOUT, disable_help_flag = true)]
+    Mcp {
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
 }
 
 /// `contree auth [save options] [list|switch|remove ...]`: without a
@@ -303,14 +311,18 @@ mod tests {
         let cli = parse_words("-o json -c /x/auth.ini auth ls -O").unwrap();
         assert_eq!(cli.format, Format::Json);
         assert_eq!(cli.config.as_deref(), Some("/x/auth.ini"));
-        let Command::Auth(auth) = cli.command;
+        let Command::Auth(auth) = cli.command else {
+            panic!("auth")
+        };
         assert!(matches!(
             auth.action,
             Some(AuthAction::List(ListArgs { offline: true, .. }))
         ));
         for alias in ["rm", "del", "remove"] {
             let cli = parse_words(&format!("--output csv auth {alias} x -y")).unwrap();
-            let Command::Auth(auth) = cli.command;
+            let Command::Auth(auth) = cli.command else {
+                panic!("auth")
+            };
             assert!(matches!(
                 auth.action,
                 Some(AuthAction::Remove(RemoveArgs { force: true, .. }))

@@ -38,12 +38,18 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
             return err.exit_code();
         }
     };
+    let context = Context::new(env, cli.config.as_deref(), transport);
+    let auth = match cli.command {
+        Command::Auth(auth) => auth,
+        Command::Mcp { .. } => {
+            return crate::mcp::serve(io.stdin, io.stdout, io.stderr, env, context);
+        }
+    };
     let mut console = Console::new(io, cli.log_level, cli.format);
-    let context = match Context::new(env, cli.config.as_deref(), transport) {
+    let context = match context {
         Ok(context) => context,
         Err(err) => return console.fail(&err.to_string()),
     };
-    let Command::Auth(auth) = cli.command;
     let code = match auth.action {
         None => save::run(&mut console, &context, env, auth.save),
         Some(AuthAction::List(list)) => list::run(&mut console, &context, &list),

@@ -31,6 +31,11 @@ impl AuthType {
         }
     }
 
+    /// A name given by a caller (flag, tool argument): exactly `iam` or `jwt`.
+    pub fn parse(name: &str) -> Option<AuthType> {
+        AuthType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// As a file's `type` value reads: anything but `iam` behaves as `jwt`.
     pub fn from_file(text: &str) -> AuthType {
         if text == AUTH_TYPE_IAM {

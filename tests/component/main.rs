@@ -8,6 +8,7 @@ mod formats;
 mod ini_compat;
 mod jco;
 mod list;
+mod mcp;
 mod robustness;
 mod save;
 mod stock_wasmtime;

@@ -1,0 +1,509 @@
+//! `serve` over in-memory streams, with a fake `whoami` server and a
+//! temporary config home. End-to-end runs under wasmtime with the Python
+//! SDK are in `tests/component/mcp.rs`.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::http::{Outcome, Request, Transport};
+
+const TOKEN: &str = "ok-SeCrEt-0123456789abcdefghijklmnopqrstuv";
+
+/// Answers by the bearer token's prefix: `ok` 200 with `list`, `nolist`
+/// 200 without, anything else 401 with a body that echoes the token.
+struct FakeApi {
+    seen: RefCell<Vec<Request>>,
+}
+
+impl Transport for FakeApi {
+    fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
+        self.seen.borrow_mut().extend(requests.iter().cloned());
+        requests
+            .iter()
+            .map(|r| {
+                let auth = r
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "Authorization")
+                    .map(|(_, v)| v.trim_start_matches("Bearer ").to_string())
+                    .unwrap_or_default();
+                let body = |list: bool| {
+                    json!({"token_uuid": "uuid-1", "token_expiration": 1893456000,
+                           "permissions": {"list": list}, "limits": {"sandboxes": 5},
+                           "operations_stat": {"runs": 2}})
+                    .to_string()
+                    .into_bytes()
+                };
+                if auth.starts_with("ok") {
+                    Outcome::Response {
+                        status: 200,
+                        body: body(true),
+                    }
+                } else if auth.starts_with("hang") {
+                    Outcome::Timeout
+                } else if auth.starts_with("nolist") {
+                    Outcome::Response {
+                        status: 200,
+                        body: body(false),
+                    }
+                } else {
+                    Outcome::Response {
+                        status: 401,
+                        body: format!("{{\"error\":\"bad token {auth}\"}}").into_bytes(),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn temp_home() -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "contree-mcp-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Run {
+    replies: Vec<Value>,
+    log: String,
+    code: i32,
+}
+
+fn request(id: u64, method: &str, params: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
+}
+
+fn call(id: u64, tool: &str, arguments: Value) -> String {
+    request(
+        id,
+        "tools/call",
+        json!({"name": tool, "arguments": arguments}),
+    )
+}
+
+fn serve_lines(lines: &[String], env: &[(&str, &str)], home: Option<&PathBuf>) -> Run {
+    let home = home.map(|h| ("CONTREE_HOME".to_string(), h.display().to_string()));
+    let env = Environment::new(
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(home),
+    );
+    let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let mut stdin = input.as_bytes();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let api = FakeApi {
+        seen: RefCell::new(Vec::new()),
+    };
+    let context = Context::new(&env, None, &api);
+    let code = serve(&mut stdin, &mut stdout, &mut stderr, &env, context);
+    let stdout = String::from_utf8(stdout).expect("stdout is UTF-8");
+    let log = String::from_utf8(stderr).expect("stderr is UTF-8");
+    for text in [&stdout, &log] {
+        for start in 0..=TOKEN.len() - 12 {
+            assert!(
+                !text.contains(&TOKEN[start..start + 12]),
+                "a piece of the token leaked: {text}"
+            );
+        }
+    }
+    let replies = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    Run { replies, log, code }
+}
+
+fn error_code(reply: &Value) -> i64 {
+    reply["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error: {reply}"))
+}
+
+#[test]
+fn handshake_answers_the_clients_revision_or_the_newest() {
+    let mut lines: Vec<String> = PROTOCOL_VERSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, v)| request(i as u64, "initialize", json!({"protocolVersion": v})))
+        .collect();
+    lines.push(request(
+        10,
+        "initialize",
+        json!({"protocolVersion": "2099-01-01"}),
+    ));
+    lines.push(request(11, "initialize", json!({})));
+    let run = serve_lines(&lines, &[], None);
+    assert_eq!(run.code, 0);
+    for (i, version) in PROTOCOL_VERSIONS.iter().enumerate() {
+        assert_eq!(run.replies[i]["id"], json!(i));
+        assert_eq!(run.replies[i]["result"]["protocolVersion"], *version);
+        assert_eq!(run.replies[i]["result"]["serverInfo"]["name"], SERVER_NAME);
+        assert!(run.replies[i]["result"]["capabilities"]["tools"].is_object());
+    }
+    assert_eq!(run.replies[4]["result"]["protocolVersion"], "2025-11-25");
+    assert_eq!(error_code(&run.replies[5]), jsonrpc::INVALID_PARAMS);
+}
+
+#[test]
+fn bad_lines_and_unknown_methods_get_json_rpc_errors_and_the_session_goes_on() {
+    let lines = vec![
+        "this is not JSON".to_string(),
+        request(1, "resources/list", json!({})),
+        request(2, "no/such/method", json!({})),
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_string(),
+        String::new(),
+        "[]".to_string(),
+        request(3, "ping", json!({})),
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":[1]}"#.to_string(),
+        request(5, "tools/call", json!({"name": 5})),
+        request(6, "tools/call", json!({"name": "nope"})),
+        request(7, "tools/call", json!({"name": "whoami", "arguments": "x"})),
+        request(8, "tools/list", json!({"cursor": "x"})),
+    ];
+    let run = serve_lines(&lines, &[], None);
+    assert_eq!(run.code, 0, "end of input exits 0");
+    let codes: Vec<Value> = run
+        .replies
+        .iter()
+        .map(|r| r.get("error").map_or(json!("ok"), |e| e["code"].clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            json!(-32700),
+            json!(-32601),
+            json!(-32601),
+            json!(-32600),
+            json!("ok"),
+            json!(-32602),
+            json!(-32602),
+            json!(-32602),
+            json!(-32602),
+            json!(-32602),
+        ],
+        "{:#?}",
+        run.replies
+    );
+    assert_eq!(run.replies[0]["id"], Value::Null);
+    assert_eq!(run.replies[1]["id"], 1);
+    assert_eq!(run.replies[4]["result"], json!({}));
+    assert!(run.log.starts_with("[INFO] contree mcp:"), "{}", run.log);
+}
+
+#[test]
+fn the_stateless_2026_07_28_revision_is_served_too() {
+    let meta = |v: &str| json!({"io.modelcontextprotocol/protocolVersion": v});
+    let lines = vec![
+        request(
+            1,
+            "server/discover",
+            json!({"_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(
+            2,
+            "tools/list",
+            json!({"_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(
+            3,
+            "tools/call",
+            json!({"name": "switch_profile", "arguments": {"name": "x"},
+                   "_meta": meta(MODERN_PROTOCOL_VERSION)}),
+        ),
+        request(4, "tools/list", json!({"_meta": meta("2099-01-01")})),
+        request(5, "tools/list", json!({})),
+    ];
+    let run = serve_lines(&lines, &[], None);
+    let discover = &run.replies[0]["result"];
+    let versions = discover["supportedVersions"].as_array().unwrap();
+    assert!(versions.contains(&json!("2026-07-28")) && versions.contains(&json!("2025-11-25")));
+    assert_eq!(discover["resultType"], "complete");
+    assert!(discover["capabilities"]["tools"].is_object());
+    assert_eq!(
+        discover["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        SERVER_NAME
+    );
+    let listing = &run.replies[1]["result"];
+    assert_eq!(listing["tools"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        (
+            &listing["resultType"],
+            &listing["cacheScope"],
+            &listing["ttlMs"]
+        ),
+        (&json!("complete"), &json!("public"), &json!(0))
+    );
+    let called = &run.replies[2]["result"];
+    assert_eq!(called["isError"], true);
+    assert_eq!(called["resultType"], "complete");
+    let refused = &run.replies[3]["error"];
+    assert_eq!(refused["code"], jsonrpc::UNSUPPORTED_PROTOCOL_VERSION);
+    assert_eq!(refused["data"]["requested"], "2099-01-01");
+    assert_eq!(refused["data"]["supported"], json!(supported_versions()));
+    assert!(
+        run.replies[4]["result"].get("resultType").is_none(),
+        "handshake-era results keep their old shape"
+    );
+}
+
+#[test]
+fn tool_descriptions_are_the_wit_doc_comments() {
+    let run = serve_lines(&[request(1, "tools/list", json!({}))], &[], None);
+    let tools = run.replies[0]["result"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "list_profiles",
+            "whoami",
+            "switch_profile",
+            "remove_profile",
+            "save_profile"
+        ]
+    );
+    for (tool, function) in tools.iter().zip([
+        "list-profiles",
+        "whoami",
+        "switch-profile",
+        "remove-profile",
+        "save-profile",
+    ]) {
+        let doc = wit_docs::function_doc(wit_docs::WIT_SOURCE, function).unwrap();
+        let description = tool["description"].as_str().unwrap();
+        assert!(description.starts_with(&doc), "{description}");
+        assert_eq!(tool["inputSchema"]["type"], "object");
+        assert_eq!(tool["outputSchema"]["type"], "object");
+    }
+    let save = &tools[4];
+    assert!(
+        save["description"]
+            .as_str()
+            .unwrap()
+            .contains("CONTREE_TOKEN, else NEBIUS_API_KEY")
+    );
+    let properties = save["inputSchema"]["properties"].as_object().unwrap();
+    assert!(
+        !properties.keys().any(|k| k.contains("token")),
+        "no token argument"
+    );
+    let hint = |i: usize, key: &str| tools[i]["annotations"][key].as_bool().unwrap();
+    assert!(hint(0, "readOnlyHint") && hint(1, "readOnlyHint"));
+    assert!(hint(3, "destructiveHint") && !hint(3, "readOnlyHint"));
+    assert!(hint(0, "openWorldHint") && hint(4, "openWorldHint"));
+    assert!(!hint(2, "openWorldHint") && !hint(3, "openWorldHint"));
+}
+
+fn structured(reply: &Value) -> &Value {
+    let result = &reply["result"];
+    assert_eq!(result["isError"], false, "{reply}");
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        text, result["structuredContent"],
+        "text mirrors the structure"
+    );
+    &result["structuredContent"]
+}
+
+fn tool_error(reply: &Value) -> &Value {
+    let result = &reply["result"];
+    assert_eq!(result["isError"], true, "{reply}");
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    &result["structuredContent"]
+}
+
+#[test]
+fn every_tool_works_through_the_core() {
+    let home = temp_home();
+    let env = [("CONTREE_TOKEN", TOKEN), ("CONTREE_PROJECT", "proj-1")];
+    let url = "http://127.0.0.1:9";
+    let lines = vec![
+        call(1, "save_profile", json!({"name": "a", "url": url})),
+        call(
+            2,
+            "save_profile",
+            json!({"name": "b", "url": url, "auth_type": "jwt"}),
+        ),
+        call(3, "list_profiles", json!({})),
+        call(4, "switch_profile", json!({"name": "b"})),
+        call(5, "whoami", json!({})),
+        call(6, "remove_profile", json!({"name": "b"})),
+        call(7, "list_profiles", json!({"offline": true})),
+    ];
+    let run = serve_lines(&lines, &env, Some(&home));
+    let saved = structured(&run.replies[0]);
+    assert_eq!(saved["profile"]["name"], "a");
+    assert_eq!(saved["profile"]["project"], "proj-1");
+    assert_eq!(saved["list_permission"], true);
+    assert_eq!(saved["replaced"], false);
+    let jwt = structured(&run.replies[1]);
+    assert_eq!(jwt["profile"]["type"], "jwt");
+    assert_eq!(jwt["profile"]["project"], "");
+    let listing = structured(&run.replies[2]);
+    let statuses: Vec<(&str, &str)> = listing["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses, [("a", "ok"), ("b", "ok")]);
+    assert_eq!(structured(&run.replies[3])["active"], "b");
+    let whoami = structured(&run.replies[4]);
+    assert_eq!(whoami["token_uuid"], "uuid-1");
+    assert_eq!(whoami["permissions"]["list"], true);
+    assert_eq!(whoami["limits"]["sandboxes"], 5);
+    let removal = structured(&run.replies[5]);
+    assert_eq!(removal["removed"], "b");
+    assert_eq!(removal["active"], "a");
+    let after = structured(&run.replies[6]);
+    assert_eq!(after["profiles"].as_array().unwrap().len(), 1);
+    assert_eq!(after["profiles"][0]["status"], "offline");
+    assert!(
+        run.log.contains("[INFO] Using token from CONTREE_TOKEN"),
+        "{}",
+        run.log
+    );
+    let ini = std::fs::read_to_string(home.join("auth.ini")).unwrap();
+    assert!(ini.contains(TOKEN), "the token is saved, only never shown");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn operation_errors_are_tool_results_with_the_error_variant() {
+    let home = temp_home();
+    let url = "http://127.0.0.1:9";
+    let bad = "e401-SeCrEt-0123456789abcdefghijklmnopqrstuv";
+    let with_token = [("CONTREE_TOKEN", TOKEN), ("CONTREE_PROJECT", "p")];
+    let run = serve_lines(
+        &[
+            call(1, "save_profile", json!({"name": "a", "url": url})),
+            call(2, "save_profile", json!({"name": "a", "url": url})),
+            call(3, "switch_profile", json!({"name": "missing"})),
+            call(4, "remove_profile", json!({})),
+            call(5, "list_profiles", json!({"offline": "yes"})),
+            call(6, "whoami", json!({"name": "a", "token": "x"})),
+            call(7, "save_profile", json!({"name": "bad/name", "url": url})),
+            call(8, "save_profile", json!({"name": "c", "url": "ftp://x"})),
+        ],
+        &with_token,
+        Some(&home),
+    );
+    structured(&run.replies[0]);
+    assert_eq!(
+        *tool_error(&run.replies[1]),
+        json!({"kind": "already-exists", "name": "a"})
+    );
+    assert_eq!(
+        *tool_error(&run.replies[2]),
+        json!({"kind": "not-found", "name": "missing"})
+    );
+    assert_eq!(
+        run.replies[2]["result"]["content"][0]["text"], "profile 'missing' does not exist",
+        "the core's message"
+    );
+    for (i, field) in [
+        (3, "name"),
+        (4, "offline"),
+        (5, "arguments"),
+        (6, "name"),
+        (7, "url"),
+    ] {
+        let err = tool_error(&run.replies[i]);
+        assert_eq!(err["kind"], "invalid-input", "{err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
+
+    // A token the server refuses: its echo never comes back.
+    let run = serve_lines(
+        &[call(1, "save_profile", json!({"name": "z", "url": url}))],
+        &[("NEBIUS_API_KEY", bad), ("CONTREE_PROJECT", "p")],
+        Some(&home),
+    );
+    let err = tool_error(&run.replies[0]);
+    assert_eq!(err["kind"], "verification-failed");
+    assert_eq!(err["status"], 401);
+    for start in 0..=bad.len() - 12 {
+        assert!(!run.replies[0].to_string().contains(&bad[start..start + 12]));
+    }
+
+    // No token in the environment, and no config home at all.
+    let run = serve_lines(&[call(1, "save_profile", json!({}))], &[], Some(&home));
+    let err = tool_error(&run.replies[0]);
+    assert_eq!(
+        (err["kind"].as_str(), err["field"].as_str()),
+        (Some("invalid-input"), Some("token"))
+    );
+    let run = serve_lines(&[call(1, "list_profiles", json!({}))], &[], None);
+    assert_eq!(tool_error(&run.replies[0])["kind"], "io");
+
+    // A server that never answers: the core's bounded wait, as a timeout error.
+    let run = serve_lines(
+        &[call(1, "save_profile", json!({"name": "h", "url": url}))],
+        &[
+            ("CONTREE_TOKEN", "hang-SeCrEt-0123456789abcdefghijkl"),
+            ("CONTREE_PROJECT", "p"),
+        ],
+        Some(&home),
+    );
+    assert_eq!(tool_error(&run.replies[0])["kind"], "timeout");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn an_over_long_line_is_refused_and_the_next_request_answered() {
+    let lines = vec![
+        "x".repeat(jsonrpc::MAX_LINE_BYTES + 10),
+        request(1, "ping", json!({})),
+    ];
+    let run = serve_lines(&lines, &[], None);
+    assert_eq!(error_code(&run.replies[0]), jsonrpc::INVALID_REQUEST);
+    assert_eq!(run.replies[1]["result"], json!({}));
+}
+
+#[test]
+fn contree_mcp_is_a_top_level_command_with_help() {
+    let args = |line: &str| -> Vec<String> { line.split(' ').map(String::from).collect() };
+    let cli = crate::cli::args::parse(&args("contree mcp")).unwrap();
+    assert!(matches!(cli.command, crate::cli::args::Command::Mcp { .. }));
+    let help = crate::cli::args::parse(&args("contree mcp --help")).unwrap_err();
+    assert_eq!(help.exit_code(), 0);
+    let text = help.render().to_string();
+    assert!(text.contains("Model Context Protocol"), "{text}");
+    assert!(text.contains("mcpServers"), "{text}");
+}
+
+#[test]
+fn the_cli_dispatches_mcp_to_the_server() {
+    let mut stdin: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = crate::cli::Io {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdout_is_terminal: false,
+    };
+    let api = FakeApi {
+        seen: RefCell::new(Vec::new()),
+    };
+    let args: Vec<String> = ["contree", "mcp"].map(String::from).to_vec();
+    let code = crate::cli::run(&args, &Environment::default(), &mut io, &api);
+    assert_eq!(code, 0);
+    assert_eq!(
+        String::from_utf8(stdout).unwrap(),
+        "{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{}}\n"
+    );
+}
