@@ -14,6 +14,7 @@ pub mod http;
 pub mod output;
 pub mod probe;
 pub mod python;
+pub mod sanitize;
 pub mod whoami;
 
 #[cfg(target_arch = "wasm32")]
