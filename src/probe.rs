@@ -1,10 +1,12 @@
 //! The `list` statuses: every saved profile asks whoami at once, and the
 //! whole listing ends within [`PROBE_TIMEOUT`] whatever the servers do.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::profile::{Profile, Secret};
-use crate::http::Transport;
+use crate::http::{Outcome, Transport};
+use crate::sanitize::Redactor;
 use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
 
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -74,15 +76,25 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
         }
     }
     if !requests.is_empty() {
-        // Requests go out together, so one server may see several tokens and
-        // echo any of them in any answer: each answer is cleaned of them all.
-        let tokens: Vec<&Secret> = owners
-            .iter()
-            .filter_map(|&index| profiles[index].token.as_ref())
-            .collect();
         let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
-        for (outcome, &index) in outcomes.into_iter().zip(&owners) {
-            probes[index] = Some(judge(Verdict::read(outcome, &tokens)));
+        let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+        // A server saw every token sent to its host in this run and may echo
+        // any of them in any answer: each answer is cleaned of them all.
+        let mut servers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (position, request) in requests.iter().enumerate() {
+            servers.entry(&request.url.host).or_default().push(position);
+        }
+        for positions in servers.values() {
+            let tokens: Vec<&Secret> = positions
+                .iter()
+                .filter_map(|&position| profiles[owners[position]].token.as_ref())
+                .collect();
+            let redactor = Redactor::new(&tokens);
+            for &position in positions {
+                if let Some(outcome) = outcomes.get_mut(position).and_then(Option::take) {
+                    probes[owners[position]] = Some(judge(Verdict::read(outcome, &redactor)));
+                }
+            }
         }
     }
     probes
@@ -110,7 +122,7 @@ fn judge(verdict: Verdict) -> Probe {
 mod tests {
     use super::*;
     use crate::config::profile::Secret;
-    use crate::http::{Outcome, Request};
+    use crate::http::Request;
     use std::cell::RefCell;
 
     /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::config::profile::{Profile, Secret};
 use crate::error::AuthError;
 use crate::http::{BaseUrl, MAX_BODY_BYTES, Outcome, Request, Transport};
-use crate::sanitize;
+use crate::sanitize::{self, Redactor};
 
 pub const USER_AGENT: &str = concat!(
     "contree-auth/",
@@ -139,8 +139,8 @@ pub struct WhoAmI {
 impl WhoAmI {
     /// Every string of the answer is the server's: a token it echoes as a
     /// uuid or a key is redacted like one in an error message.
-    fn from_json(value: &Value, tokens: &[&Secret]) -> WhoAmI {
-        let clean = |text: &str| sanitize::redact_all(text, tokens).into_owned();
+    fn from_json(value: &Value, redactor: &Redactor) -> WhoAmI {
+        let clean = |text: &str| redactor.redact(text).into_owned();
         let map_of = |key: &str| value.get(key).and_then(Value::as_object);
         let numbers = |key: &str| -> Vec<(String, i64)> {
             map_of(key)
@@ -208,19 +208,19 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// What an outcome means, with every text in it cleaned of `tokens` (all
-    /// the tokens the server may have seen) and of terminal controls.
-    pub fn read(outcome: Outcome, tokens: &[&Secret]) -> Verdict {
+    /// What an outcome means, with every text in it cleaned of the tokens
+    /// (all those the server may have seen) and of terminal controls.
+    pub fn read(outcome: Outcome, redactor: &Redactor) -> Verdict {
         match outcome {
             Outcome::Response { status, body } if (200..300).contains(&status) => {
                 match serde_json::from_slice::<Value>(&body) {
-                    Ok(value) => Verdict::Valid(WhoAmI::from_json(&value, tokens)),
+                    Ok(value) => Verdict::Valid(WhoAmI::from_json(&value, redactor)),
                     Err(_) => Verdict::NotJson { status },
                 }
             }
             Outcome::Response { status, body } => Verdict::Rejected {
                 status,
-                message: match error_message(&body, tokens) {
+                message: match error_message(&body, redactor) {
                     message if message.is_empty() => reason_phrase(status).to_string(),
                     message => message,
                 },
@@ -228,7 +228,7 @@ impl Verdict {
             Outcome::BodyTooLarge { status } => Verdict::BodyTooLarge { status },
             Outcome::Timeout => Verdict::Timeout,
             Outcome::Failed(reason) => {
-                Verdict::Network(sanitize::server_text(&reason, tokens, MAX_MESSAGE_CHARS))
+                Verdict::Network(sanitize::server_text(&reason, redactor, MAX_MESSAGE_CHARS))
             }
         }
     }
@@ -275,7 +275,7 @@ fn reason_phrase(status: u16) -> &'static str {
 
 /// The `error` field of a JSON error body, else the body text, as one short
 /// line: tokens redacted before it is shortened, controls escaped.
-fn error_message(body: &[u8], tokens: &[&Secret]) -> String {
+fn error_message(body: &[u8], redactor: &Redactor) -> String {
     let text = String::from_utf8_lossy(body);
     let message = match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => match map.get("error") {
@@ -285,7 +285,7 @@ fn error_message(body: &[u8], tokens: &[&Secret]) -> String {
         },
         _ => text.into_owned(),
     };
-    sanitize::server_text(&message, tokens, MAX_MESSAGE_CHARS)
+    sanitize::server_text(&message, redactor, MAX_MESSAGE_CHARS)
 }
 
 /// Save-time verification: a few attempts for transient failures (no
@@ -299,6 +299,7 @@ pub fn verify(
     progress: &mut dyn FnMut(&str),
 ) -> Result<WhoAmI, AuthError> {
     let started = Instant::now();
+    let redactor = Redactor::new(&[token]);
     let mut pause = policy.first_pause;
     let mut attempt = 1;
     loop {
@@ -309,7 +310,7 @@ pub fn verify(
             .send_all(std::slice::from_ref(request), timeout)
             .pop()
             .unwrap_or(Outcome::Timeout);
-        let verdict = Verdict::read(outcome, &[token]);
+        let verdict = Verdict::read(outcome, &redactor);
         let time_left = policy.budget.saturating_sub(started.elapsed());
         if verdict.is_transient()
             && attempt < policy.attempts
@@ -606,7 +607,7 @@ mod tests {
             Outcome::Failed(format!("proxy said: {} rejected", token.expose())),
         ];
         for outcome in echoes {
-            let verdict = Verdict::read(outcome.clone(), &[&token]);
+            let verdict = Verdict::read(outcome.clone(), &Redactor::new(&[&token]));
             let text = verdict.describe(Duration::from_secs(1));
             assert!(fragments(&text, &token).is_empty(), "{text}");
             assert!(text.contains(&sanitize::marker(&token)), "{text}");
@@ -627,7 +628,7 @@ mod tests {
                 token.expose()
             ),
         );
-        let Verdict::Valid(whoami) = Verdict::read(echo, &[&token]) else {
+        let Verdict::Valid(whoami) = Verdict::read(echo, &Redactor::new(&[&token])) else {
             panic!()
         };
         assert!(whoami.has_permission("list"));
@@ -641,7 +642,7 @@ mod tests {
     fn terminal_controls_in_a_server_message_are_escaped() {
         let body =
             "{\"error\":\"\\u001b]52;c;cm0gLXJmIH4=\\u0007 \\u202eevil\\u009b\\nnext line\"}";
-        let verdict = Verdict::read(status(401, body), &[&secret()]);
+        let verdict = Verdict::read(status(401, body), &Redactor::new(&[&secret()]));
         assert_eq!(
             verdict,
             Verdict::Rejected {
@@ -649,7 +650,8 @@ mod tests {
                 message: "\\x1b]52;c;cm0gLXJmIH4=\\x07 \\u202eevil\\x9b next line".into()
             }
         );
-        let Verdict::Network(reason) = Verdict::read(Outcome::Failed("a\u{1b}[2Jb".into()), &[])
+        let Verdict::Network(reason) =
+            Verdict::read(Outcome::Failed("a\u{1b}[2Jb".into()), &Redactor::new(&[]))
         else {
             panic!()
         };
@@ -662,7 +664,7 @@ mod tests {
             status: 200,
             body: br#"{"token_uuid":"u","permissions":{"list":true},"limits":{"n":3}}"#.to_vec(),
         };
-        let Verdict::Valid(w) = Verdict::read(ok, &[&secret()]) else {
+        let Verdict::Valid(w) = Verdict::read(ok, &Redactor::new(&[&secret()])) else {
             panic!()
         };
         assert!(w.has_permission("list"));
@@ -671,7 +673,7 @@ mod tests {
             status: 200,
             body: b"[1]".to_vec(),
         };
-        let Verdict::Valid(w) = Verdict::read(array, &[&secret()]) else {
+        let Verdict::Valid(w) = Verdict::read(array, &Redactor::new(&[&secret()])) else {
             panic!()
         };
         assert!(!w.has_permission("list"));
@@ -680,7 +682,7 @@ mod tests {
             body: b"<html>".to_vec(),
         };
         assert_eq!(
-            Verdict::read(html, &[&secret()]),
+            Verdict::read(html, &Redactor::new(&[&secret()])),
             Verdict::NotJson { status: 200 }
         );
         let denied = Outcome::Response {
@@ -690,7 +692,7 @@ mod tests {
         let Verdict::Rejected {
             status: 401,
             message,
-        } = Verdict::read(denied, &[&secret()])
+        } = Verdict::read(denied, &Redactor::new(&[&secret()]))
         else {
             panic!()
         };
