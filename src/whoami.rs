@@ -489,6 +489,16 @@ mod tests {
     }
 
     #[test]
+    fn the_production_policy_is_three_attempts_of_ten_seconds_within_thirty() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy, RetryPolicy::SAVE);
+        assert_eq!(
+            (policy.budget, policy.attempts, policy.attempt_timeout),
+            (Duration::from_secs(30), 3, Duration::from_secs(10))
+        );
+    }
+
+    #[test]
     fn only_connection_errors_timeouts_429_and_5xx_are_retried() {
         let transient = [
             Outcome::Failed("connection refused".into()),
