@@ -75,9 +75,11 @@ pub fn request_for(profile: &Profile, allow_insecure_http: bool) -> Result<Reque
     if profile.url.is_empty() {
         return Err(AuthError::invalid("url", "no URL configured"));
     }
-    let url = BaseUrl::parse(&profile.url).map_err(|m| AuthError::invalid("url", m))?;
+    // The messages quote the URL, which could hold the token by mistake.
+    let url_error = |m: String| AuthError::invalid("url", sanitize::redact(&m, token));
+    let url = BaseUrl::parse(&profile.url).map_err(url_error)?;
     url.check_transport_security(allow_insecure_http)
-        .map_err(|m| AuthError::invalid("url", m))?;
+        .map_err(url_error)?;
     for (field, value) in [
         ("token", token.expose()),
         ("project", project.unwrap_or("")),
@@ -329,6 +331,7 @@ pub fn verify(
             continue;
         }
         let url = format!("{}{}", request.url.authority, request.url.path);
+        let url = redactor.redact(&url);
         return match verdict {
             Verdict::Valid(whoami) => Ok(whoami),
             Verdict::Rejected { status, message } => {
@@ -630,6 +633,20 @@ mod tests {
             let shown = format!("{err} {err:?} {notes}");
             assert!(fragments(&shown, &token).is_empty(), "{shown}");
         }
+        // A token pasted into the URL by mistake is not quoted back either.
+        for url in [
+            format!("ftp://h/{}", token.expose()),
+            format!("http://h:{}", token.expose()),
+            format!("http://10.0.0.1/{}", token.expose()),
+        ] {
+            let err = request_for(&jwt(token.expose(), &url), false).unwrap_err();
+            assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
+        }
+        let in_path = format!("http://127.0.0.1:9/{}", token.expose());
+        let request = request_for(&jwt(token.expose(), &in_path), false).unwrap();
+        let refused = Scripted::new(std::iter::repeat_n(Outcome::Failed("refused".into()), 3));
+        let err = verify(&refused, &request, &token, &FAST, &mut |_| {}).unwrap_err();
+        assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
         // A 2xx answer's strings are the server's too.
         let echo = status(
             200,
