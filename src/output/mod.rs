@@ -340,8 +340,19 @@ mod tests {
         for (format, want) in expected {
             assert_eq!(render(format, &rows, false), want, "{format:?}");
         }
-        for name in Format::NAMES {
-            let format = Format::parse(name).unwrap();
+        // Every format.
+        let every_format = [
+            Format::Default,
+            Format::Table,
+            Format::Json,
+            Format::JsonPretty,
+            Format::Csv,
+            Format::Tsv,
+            Format::Plain,
+            Format::Toml,
+        ];
+        for format in every_format {
+            let name = format!("{format:?}");
             let out = render(format, &rows, true);
             let raw: Vec<char> = out
                 .chars()
