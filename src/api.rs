@@ -8,7 +8,7 @@ use crate::config::env::Environment;
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
 use crate::config::store::{Loaded, Store};
 use crate::error::AuthError;
-use crate::http::{BaseUrl, Transport};
+use crate::http::Transport;
 use crate::probe::{self, Probe};
 use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
 
@@ -181,27 +181,15 @@ impl Context<'_> {
             return Err(AuthError::AlreadyExists(request.name));
         }
         let profile = checked_profile(&request)?;
-        let url = BaseUrl::parse(&profile.url).map_err(|m| AuthError::invalid("url", m))?;
-        url.check_transport_security(request.allow_insecure_http)
-            .map_err(|m| AuthError::invalid("url", m))?;
-        let project = profile.project_header();
+        let whoami_request = whoami::request_for(&profile, request.allow_insecure_http)?;
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
-        // HTTP header values are Latin-1; the reference fails the same way.
-        for (field, value) in [
-            ("token", token.expose()),
-            ("project", project.unwrap_or("")),
-        ] {
-            if value.chars().any(|c| u32::from(c) > 0xFF) {
-                return Err(AuthError::VerificationFailed {
-                    status: 0,
-                    message: format!(
-                        "the {field} cannot be sent in an HTTP header: only Latin-1 characters are allowed"
-                    ),
-                });
-            }
-        }
-        let whoami_request = whoami::request(&url, &token, project);
-        let whoami = whoami::verify(self.transport, &whoami_request, &token, progress)?;
+        let whoami = whoami::verify(
+            self.transport,
+            &whoami_request,
+            &token,
+            &whoami::RetryPolicy::SAVE,
+            progress,
+        )?;
 
         let (replaced, recorded_active) = self.store.modify(|doc| {
             let section = profile::section_name(&profile.name);
@@ -277,12 +265,18 @@ impl Context<'_> {
         let profile = loaded
             .get(&name)
             .ok_or_else(|| AuthError::NotFound(name.clone()))?;
-        let request = probe::prepare(profile).map_err(|m| AuthError::invalid("profile", m))?;
+        let request = whoami::request_for(profile, false)?;
         let token = profile
             .token
             .as_ref()
             .ok_or_else(|| AuthError::invalid("token", "no token saved"))?;
-        whoami::verify(self.transport, &request, token, progress)
+        whoami::verify(
+            self.transport,
+            &request,
+            token,
+            &whoami::RetryPolicy::SAVE,
+            progress,
+        )
     }
 }
 

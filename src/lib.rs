@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod output;
 pub mod probe;
 pub mod python;
+pub mod sanitize;
 pub mod whoami;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,10 +1,12 @@
 //! The `list` statuses: every saved profile asks whoami at once, and the
 //! whole listing ends within [`PROBE_TIMEOUT`] whatever the servers do.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::config::profile::Profile;
-use crate::http::{BaseUrl, Transport};
+use crate::config::profile::{Profile, Secret};
+use crate::http::{Outcome, Transport};
+use crate::sanitize::Redactor;
 use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
 
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,25 +48,6 @@ impl Probe {
     }
 }
 
-/// The request a profile would send, or why it cannot send one.
-pub fn prepare(profile: &Profile) -> Result<crate::http::Request, String> {
-    let token = profile
-        .token
-        .as_ref()
-        .filter(|t| !t.is_empty())
-        .ok_or("no token saved")?;
-    if profile.is_iam() && profile.project.as_deref().unwrap_or("").is_empty() {
-        return Err("no project configured for this iam profile".into());
-    }
-    if profile.url.is_empty() {
-        return Err("no URL configured".into());
-    }
-    let url = BaseUrl::parse(&profile.url)?;
-    url.check_transport_security(false)?;
-    let project = profile.project_header();
-    Ok(whoami::request(&url, token, project))
-}
-
 /// Statuses in profile order. A profile without a token is `error` even
 /// offline, as in the reference CLI.
 pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool) -> Vec<Probe> {
@@ -83,22 +66,35 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
             }));
             continue;
         }
-        match prepare(profile) {
+        match whoami::request_for(profile, false) {
             Ok(request) => {
                 requests.push(request);
                 owners.push(index);
                 probes.push(None);
             }
-            Err(reason) => probes.push(Some(Probe::new(ProbeStatus::Error, reason))),
+            Err(err) => probes.push(Some(Probe::new(ProbeStatus::Error, err.to_string()))),
         }
     }
     if !requests.is_empty() {
         let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
-        for (outcome, &index) in outcomes.into_iter().zip(&owners) {
-            let Some(token) = profiles[index].token.as_ref() else {
-                continue;
-            };
-            probes[index] = Some(judge(Verdict::read(outcome, token)));
+        let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+        // A server saw every token sent to its host in this run and may echo
+        // any of them in any answer: each answer is cleaned of them all.
+        let mut servers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (position, request) in requests.iter().enumerate() {
+            servers.entry(&request.url.host).or_default().push(position);
+        }
+        for positions in servers.values() {
+            let tokens: Vec<&Secret> = positions
+                .iter()
+                .filter_map(|&position| profiles[owners[position]].token.as_ref())
+                .collect();
+            let redactor = Redactor::new(&tokens);
+            for &position in positions {
+                if let Some(outcome) = outcomes.get_mut(position).and_then(Option::take) {
+                    probes[owners[position]] = Some(judge(Verdict::read(outcome, &redactor)));
+                }
+            }
         }
     }
     probes
@@ -126,7 +122,7 @@ fn judge(verdict: Verdict) -> Probe {
 mod tests {
     use super::*;
     use crate::config::profile::Secret;
-    use crate::http::{Outcome, Request};
+    use crate::http::Request;
     use std::cell::RefCell;
 
     /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.
@@ -218,5 +214,38 @@ mod tests {
         .collect();
         assert_eq!(statuses, ["offline", "error"]);
         assert!(fake.seen.borrow().is_empty());
+    }
+
+    /// Answers every request with a 401 that echoes every token it was sent.
+    struct Echo;
+
+    impl Transport for Echo {
+        fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
+            let all: Vec<&str> = requests.iter().map(|r| r.headers[0].1.as_str()).collect();
+            let body = format!("{{\"error\":\"rejected: {}\"}}", all.join(" and "));
+            requests
+                .iter()
+                .map(|_| Outcome::Response {
+                    status: 401,
+                    body: body.clone().into_bytes(),
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_detail_shows_no_piece_of_any_token_the_server_saw() {
+        let tokens = ["A".repeat(300), "b1c2d3e4f5g6h7".to_string()];
+        let profiles: Vec<Profile> = tokens.iter().map(|t| profile(Some(t), None)).collect();
+        for probe in probe_all(&Echo, &profiles, false) {
+            let detail = probe.detail.unwrap();
+            assert!(
+                detail.starts_with("HTTP 401: rejected: Bearer <token sha256:"),
+                "{detail}"
+            );
+            for token in &tokens {
+                assert!(!detail.contains(&token[..12]), "{detail}");
+            }
+        }
     }
 }

@@ -19,9 +19,11 @@ pub fn repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            // Python escapes every non-printable; these are the ones that
+            // steer a terminal (C0, DEL, C1, bidi), as `\x1b` / `\u202e`.
+            c if crate::sanitize::is_unsafe(c) => out.push_str(&crate::sanitize::escape_controls(
+                c.encode_utf8(&mut [0; 4]),
+            )),
             c => out.push(c),
         }
     }
@@ -39,5 +41,10 @@ mod tests {
         assert_eq!(repr("it's"), "\"it's\"");
         assert_eq!(repr("a'\"b"), "'a\\'\"b'");
         assert_eq!(repr("a\nb\\"), "'a\\nb\\\\'");
+        // Python: repr("\x1b]52;\x07\x7f\x85\u202e\u2066\u200f\u061c")
+        assert_eq!(
+            repr("\x1b]52;\x07\x7f\u{85}\u{202e}\u{2066}\u{200f}\u{61c}"),
+            "'\\x1b]52;\\x07\\x7f\\x85\\u202e\\u2066\\u200f\\u061c'"
+        );
     }
 }

@@ -67,6 +67,9 @@ impl Request {
 /// | `trickle` | headers, then one body byte every 300 ms, forever |
 /// | `big` | 200, a 3 MiB JSON body |
 /// | `redirect` | 302 to `/v1/whoami-other` on this server |
+/// | `echo` | 401, `{"error": "invalid token TOKEN for this project"}` (a proxy echoing it) |
+/// | `echook` | 200, a whoami JSON whose `token_uuid` and a permission name are the token |
+/// | `escape` | 401 whose error holds OSC 52, bidi overrides and a newline before `[INFO] forged` |
 /// | anything else, or no token | 401 `{"error":"unknown token"}` |
 ///
 /// Every answer waits [`MockApi::set_latency_ms`] first, and is sent with
@@ -439,6 +442,20 @@ fn decide(shared: &Shared, request: &Request) -> Action {
             )],
             ..Reply::json(302, "")
         },
+        "echo" => Reply::json(
+            401,
+            format!(r#"{{"error":"invalid token {token} for this project"}}"#),
+        ),
+        "echook" => Reply::json(
+            200,
+            format!(
+                r#"{{"token_uuid":"{token}","token_expiration":{TOKEN_EXPIRATION},"permissions":{{"list":true,"{token}":true}},"operations_stat":{{}},"limits":{{}}}}"#
+            ),
+        ),
+        "escape" => Reply::json(
+            401,
+            r#"{"error":"\u001b]52;c;cm0gLXJmIH4K\u0007 \u202eevil\u202c \u009b31m\u007f\n[INFO] forged"}"#,
+        ),
         _ => Reply::json(401, r#"{"error":"unknown token"}"#),
     };
     Action::Reply(reply)

@@ -2,6 +2,7 @@
 //! client's messages.
 
 use crate::python::repr;
+use crate::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -54,7 +55,10 @@ impl BaseUrl {
         if host.is_empty() {
             return Err(format!("base_url has no hostname: {}", repr(url)));
         }
-        if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || sanitize::is_unsafe(c))
+        {
             return Err(format!("base_url has invalid hostname: {}", repr(url)));
         }
         if let Some(port) = port
@@ -64,6 +68,13 @@ impl BaseUrl {
             return Err(format!("base_url has invalid port: {}", repr(url)));
         }
         let path = path.split(['?', '#']).next().unwrap_or("");
+        // It goes into the request line as is: nothing that could end or steer it.
+        if path
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || sanitize::is_unsafe(c))
+        {
+            return Err(format!("base_url has invalid path: {}", repr(url)));
+        }
         Ok(BaseUrl {
             scheme,
             authority: host_port.to_string(),
@@ -72,15 +83,25 @@ impl BaseUrl {
         })
     }
 
-    /// Whether requests stay on this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+    /// Whether requests stay on this machine, judged from the text alone:
+    /// exactly `localhost` (any case, no trailing dot, no subdomain: those go
+    /// to DNS on some resolvers), a literal `127.0.0.0/8` address in the
+    /// strict dotted-quad form, `[::1]`, or an IPv4-mapped `[::ffff:127.x.y.z]`.
+    /// Anything a resolver would have to interpret (`127.0.0.1.nip.io`,
+    /// `0x7f.1`, `2130706433`, `localhost.evil.com`) is not loopback.
     pub fn is_loopback(&self) -> bool {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        host == "localhost"
-            || host.ends_with(".localhost")
-            || host == "::1"
-            || host
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        let host = self.host.as_str();
+        if host == "localhost" {
+            return true;
+        }
+        if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            return inner.parse::<Ipv6Addr>().is_ok_and(|ip| {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            });
+        }
+        // Rust's parser takes only four decimal parts without leading zeros.
+        host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
     }
 
     /// Refuses to send a token in clear text to another machine.
@@ -152,6 +173,66 @@ mod tests {
             BaseUrl::parse("http://h:x").unwrap_err(),
             "base_url has invalid port: 'http://h:x'"
         );
+    }
+
+    #[test]
+    fn only_literal_loopback_addresses_and_exactly_localhost_are_loopback() {
+        let cases = [
+            ("http://localhost", true),
+            ("http://LocalHost:8080/x", true),
+            ("http://127.0.0.1", true),
+            ("http://127.255.3.4:9", true),
+            ("http://[::1]:9", true),
+            ("http://[0:0:0:0:0:0:0:1]", true),
+            ("http://[::ffff:127.0.0.1]", true),
+            ("http://[::FFFF:7f00:1]:80", true),
+            ("http://user@127.0.0.1", true),
+            ("http://localhost.", false),
+            ("http://localhost.evil.com", false),
+            ("http://evil.localhost", false),
+            ("http://localhost@evil.com", false),
+            ("http://127.0.0.1.nip.io", false),
+            ("http://127.0.0.1.", false),
+            ("http://0x7f.1", false),
+            ("http://0x7f000001", false),
+            ("http://2130706433", false),
+            ("http://127.1", false),
+            ("http://0177.0.0.1", false),
+            ("http://0127.0.0.1", false),
+            ("http://0.0.0.0", false),
+            ("http://[::]", false),
+            ("http://[::127.0.0.1]", false),
+            ("http://[::1%25lo]", false),
+            ("http://[fe80::1]", false),
+            ("http://10.0.0.1", false),
+            ("http://loca%6chost", false),
+            ("http://ｌｏｃａｌｈｏｓｔ", false),
+            ("http://evil.com#@127.0.0.1", false),
+            ("http://evil.com?@127.0.0.1", false),
+        ];
+        for (url, loopback) in cases {
+            let parsed = BaseUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(parsed.is_loopback(), loopback, "{url}");
+            assert_eq!(
+                parsed.check_transport_security(false).is_ok(),
+                loopback,
+                "{url}"
+            );
+            assert!(parsed.check_transport_security(true).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_paths_that_would_steer_a_terminal_or_the_request_line_are_refused() {
+        for url in [
+            "http://127.0.0.1/a\u{1b}]52;c;QQ==\u{7}",
+            "http://127.0.0.1/a b",
+            "http://127.0.0.1/a\rb",
+            "http://evil\u{202e}moc.com",
+            "http://127.0.0.1\u{85}",
+        ] {
+            assert!(BaseUrl::parse(url).is_err(), "{url:?}");
+        }
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn send(request: &Request, remaining: u64) -> Result<FutureIncomingResponse, Err
     let headers: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
+        .map(|(name, value)| (name.to_ascii_lowercase(), latin1(value)))
         .collect();
     let fields = Fields::from_list(&headers)
         .map_err(|_| invalid("header (a control character in a value?)"))?;
@@ -143,6 +143,16 @@ fn send(request: &Request, remaining: u64) -> Result<FutureIncomingResponse, Err
     let _ = options.set_first_byte_timeout(Some(remaining));
     let _ = options.set_between_bytes_timeout(Some(remaining));
     outgoing_handler::handle(outgoing, Some(options))
+}
+
+/// A header value's bytes as the reference's `http.client` sends them:
+/// Latin-1, one byte a character (`whoami::request_for` refuses anything
+/// above U+00FF, so nothing is lost).
+fn latin1(value: &str) -> Vec<u8> {
+    value
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
 }
 
 fn advance(progress: Progress) -> Progress {

@@ -1,8 +1,21 @@
 //! Output formats for rows of `key: value`, byte-compatible with the
 //! reference CLI's formatters where it has one (json is Python's
 //! `json.dumps`, csv is Python's `csv.writer`, and so on).
+//!
+//! Values may come from a hostile file or server, and every format can end
+//! up on a terminal. JSON and TOML escape control characters and bidi
+//! overrides in their own syntax (lossless); table, plain, csv and tsv show
+//! them as visible `\x1b` / `\u202e` escapes ([`sanitize::escape_controls`]).
+//! For csv and tsv that departs from Python's `csv.writer`, which writes them
+//! raw: those formats are printed to terminals as often as read by
+//! programs, the only values holding such characters are broken or hostile
+//! ones, and a program that needs the exact bytes has json.
 
 mod json;
+
+use std::borrow::Cow;
+
+use crate::sanitize::{self, escape_controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -82,6 +95,11 @@ impl Value {
             Value::Bool(false) => "false",
         }
     }
+
+    /// [`Value::text`] safe for a terminal.
+    fn shown(&self) -> Cow<'_, str> {
+        escape_controls(self.text())
+    }
 }
 
 impl From<&str> for Value {
@@ -116,9 +134,13 @@ pub fn render(format: Format, rows: &[Row], terminal: bool) -> String {
 
 fn table(rows: &[Row], terminal: bool) -> String {
     let headers: Vec<String> = rows[0].iter().map(|(k, _)| k.to_uppercase()).collect();
-    let cells: Vec<Vec<&str>> = rows
+    let shown: Vec<Vec<Cow<'_, str>>> = rows
         .iter()
-        .map(|row| row.iter().map(|(_, v)| v.text()).collect())
+        .map(|row| row.iter().map(|(_, v)| v.shown()).collect())
+        .collect();
+    let cells: Vec<Vec<&str>> = shown
+        .iter()
+        .map(|row| row.iter().map(|cell| cell.as_ref()).collect())
         .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &cells {
@@ -163,7 +185,7 @@ fn delimited(rows: &[Row], delimiter: char) -> String {
     out.push_str(&header.join(&delimiter.to_string()));
     out.push_str("\r\n");
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|(_, v)| field(v.text())).collect();
+        let cells: Vec<String> = row.iter().map(|(_, v)| field(&v.shown())).collect();
         out.push_str(&cells.join(&delimiter.to_string()));
         out.push_str("\r\n");
     }
@@ -181,17 +203,12 @@ fn plain(rows: &[Row]) -> String {
             .map(|(k, _)| k.chars().count())
             .max()
             .unwrap_or(0);
+        // Newlines are escaped too: one line per key, so no value can forge another.
         for (key, value) in row {
             let label = format!("{:<width$}", format!("{key}:"), width = key_width + 2);
-            let mut lines = value.text().split('\n');
             out.push_str(&label);
-            out.push_str(lines.next().unwrap_or(""));
+            out.push_str(&value.shown());
             out.push('\n');
-            for line in lines {
-                out.push_str(&" ".repeat(label.chars().count()));
-                out.push_str(line);
-                out.push('\n');
-            }
         }
     }
     out
@@ -222,7 +239,9 @@ fn toml_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() || sanitize::is_unsafe(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -290,5 +309,64 @@ mod tests {
     fn empty_listing() {
         assert_eq!(render(Format::JsonPretty, &[], false), "[]\n");
         assert_eq!(render(Format::Json, &[], false), "");
+    }
+
+    /// OSC 52 (clipboard write), RLO, a newline and a tab, C1 and DEL.
+    const HOSTILE: &str = "x\u{1b}]52;c;QQ==\u{7}\u{202e}y\n\tz\u{85}\u{7f}";
+
+    #[test]
+    fn controls_and_bidi_overrides_never_reach_any_format_raw() {
+        let rows: Vec<Row> = vec![vec![
+            ("name", HOSTILE.into()),
+            ("url", "http://h".into()),
+            ("active", Value::Bool(true)),
+        ]];
+        let escaped = "x\\x1b]52;c;QQ==\\x07\\u202ey\\x0a\\x09z\\x85\\x7f";
+        let expected = [
+            (Format::Default, format!("NAME  URL  ACTIVE\n{escaped}  http://h  true\n")),
+            (Format::Csv, format!("name,url,active\r\n{escaped},http://h,true\r\n")),
+            (Format::Tsv, format!("name\turl\tactive\r\n{escaped}\thttp://h\ttrue\r\n")),
+            (Format::Plain, format!("name:   {escaped}\nurl:    http://h\nactive: true\n")),
+            // Python: json.dumps({"name": HOSTILE, ...})
+            (
+                Format::Json,
+                "{\"name\": \"x\\u001b]52;c;QQ==\\u0007\\u202ey\\n\\tz\\u0085\\u007f\", \"url\": \"http://h\", \"active\": true}\n".to_string(),
+            ),
+            (
+                Format::Toml,
+                "[[results]]\nname = \"x\\u001B]52;c;QQ==\\u0007\\u202Ey\\n\\tz\\u0085\\u007F\"\nurl = \"http://h\"\nactive = true\n".to_string(),
+            ),
+        ];
+        for (format, want) in expected {
+            assert_eq!(render(format, &rows, false), want, "{format:?}");
+        }
+        // Every format.
+        let every_format = [
+            Format::Default,
+            Format::Table,
+            Format::Json,
+            Format::JsonPretty,
+            Format::Csv,
+            Format::Tsv,
+            Format::Plain,
+            Format::Toml,
+        ];
+        for format in every_format {
+            let name = format!("{format:?}");
+            let out = render(format, &rows, true);
+            let raw: Vec<char> = out
+                .chars()
+                .filter(|&c| sanitize::is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t'))
+                .collect();
+            assert!(raw.is_empty(), "{name}: {raw:?} in {out:?}");
+            let mut tame = rows.clone();
+            tame[0][0].1 = "tame".into();
+            let want_lines = render(format, &tame, true).lines().count();
+            assert_eq!(
+                out.lines().count(),
+                want_lines,
+                "{name}: a forged line: {out:?}"
+            );
+        }
     }
 }

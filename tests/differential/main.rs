@@ -20,6 +20,7 @@
 mod common;
 mod corpus;
 mod differences;
+mod headers;
 mod list;
 mod python;
 mod save;

@@ -1,0 +1,288 @@
+//! SPEC §5, servers and files we do not control: a server that echoes the
+//! token gets no piece of it (12+ characters) printed or returned, and
+//! terminal escapes from a server or a file never reach stdout or stderr raw,
+//! in any format, through the CLI and the WIT export alike.
+
+use std::process::{Command, Stdio};
+
+use contree_host::typed::AuthError;
+use contree_host::{MockApi, Outcome, Sandbox};
+
+use crate::common::{SECRET_MARK, json_rows, run, sha16};
+
+const FORMATS: [&str; 8] = [
+    "default",
+    "table",
+    "json",
+    "json-pretty",
+    "csv",
+    "tsv",
+    "plain",
+    "toml",
+];
+/// A run of this many characters of a token counts as a piece of it.
+const FRAGMENT: usize = 12;
+
+/// A 308-character token the mock answers by `kind`, as long as the issue's.
+fn long_token(kind: &str) -> String {
+    let head = format!("{kind}-{SECRET_MARK}-");
+    let body: String = (0..308 - head.len())
+        .map(|i| {
+            char::from(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[i * 17 % 62],
+            )
+        })
+        .collect();
+    head + &body
+}
+
+/// Fails if any 12-character run of `token` is in `text`.
+fn assert_no_fragment(text: &str, token: &str, what: &str) {
+    let chars: Vec<char> = token.chars().collect();
+    for window in chars.windows(FRAGMENT) {
+        let piece: String = window.iter().collect();
+        assert!(
+            !text.contains(&piece),
+            "{what} shows {piece:?}, a piece of the token:\n{text}"
+        );
+    }
+}
+
+/// What a terminal acts on: C0, DEL, C1, bidi controls. `structural` are the
+/// line ends and separators the format itself writes.
+fn raw_controls(text: &str, structural: &[char]) -> Vec<char> {
+    text.chars()
+        .filter(|c| !structural.contains(c))
+        .filter(|&c| {
+            matches!(c,
+                '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{61c}' | '\u{200e}' | '\u{200f}'
+                | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+fn assert_no_raw_controls(out: &Outcome, what: &str) {
+    let stdout = raw_controls(&out.stdout, &['\n', '\r', '\t']);
+    assert!(
+        stdout.is_empty(),
+        "{what}: raw {stdout:?} on stdout:\n{}",
+        out.stdout
+    );
+    let stderr = raw_controls(&out.stderr, &['\n']);
+    assert!(
+        stderr.is_empty(),
+        "{what}: raw {stderr:?} on stderr:\n{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.lines().any(|l| l.starts_with("[INFO] forged")),
+        "{what}: a forged log line:\n{}",
+        out.stderr
+    );
+}
+
+fn save_args<'a>(token: &'a str, url: &'a str) -> Vec<&'a str> {
+    vec![
+        "-L", "debug", "auth", "-p", "x", "--token", token, "-u", url, "-P", "p",
+    ]
+}
+
+fn profile_ini(name: &str, url: &str, token: &str) -> String {
+    format!(
+        "[DEFAULT]\nprofile = {name}\n\n[profile:{name}]\ntype = jwt\nurl = {url}\ntoken = {token}\n"
+    )
+}
+
+#[test]
+fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let token = long_token("echo");
+    let marker = format!("<token sha256:{}>", sha16(&token));
+
+    let out = run(&sb, &save_args(&token, &api.url()));
+    assert_eq!(out.code, 1);
+    assert_no_fragment(
+        &(out.stdout.clone() + &out.stderr),
+        &token,
+        "a rejected save",
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "HTTP 401: invalid token {marker} for this project"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(sb.read_file("auth.ini").is_none());
+
+    // `detail` of every format, and the debug log of the probe.
+    sb.write_file("auth.ini", profile_ini("e", &api.url(), &token));
+    for format in FORMATS {
+        let out = run(&sb, &["-L", "debug", "-f", format, "auth", "ls"]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert_no_fragment(&(out.stdout.clone() + &out.stderr), &token, format);
+        assert!(out.stderr.contains(&marker), "{format}: {}", out.stderr);
+    }
+    let out = run(&sb, &["-f", "json", "auth", "ls"]);
+    assert_eq!(
+        json_rows(&out.stdout)[0]["detail"],
+        format!("HTTP 401: invalid token {marker} for this project")
+    );
+
+    // The WIT results: the error payload, the probe detail, whoami's error.
+    let mut host = sb.typed();
+    let listing = host.list_profiles(false).unwrap().unwrap();
+    let detail = listing.profiles[0].detail.clone().unwrap_or_default();
+    assert_no_fragment(&detail, &token, "the WIT probe detail");
+    assert!(detail.contains(&marker), "{detail}");
+    let whoami = host.whoami(Some("e")).unwrap();
+    assert_no_fragment(&format!("{whoami:?}"), &token, "the WIT whoami error");
+    assert!(matches!(whoami, Err(AuthError::VerificationFailed(ref f)) if f.status == 401));
+    let mut request = contree_host::typed::SaveRequest {
+        name: "w".into(),
+        token: token.clone(),
+        url: Some(api.url()),
+        auth_type: contree_host::typed::AuthType::Jwt,
+        project: None,
+        overwrite: false,
+        allow_insecure_http: false,
+    };
+    let saved = host.save_profile(&request).unwrap();
+    assert_no_fragment(&format!("{saved:?}"), &token, "the WIT save error");
+    assert!(format!("{saved:?}").contains(&marker), "{saved:?}");
+
+    // A 2xx answer whose token_uuid and a permission name are the token.
+    let echo_ok = long_token("echook");
+    request.token = echo_ok.clone();
+    let saved = host.save_profile(&request).unwrap().unwrap();
+    assert!(saved.list_permission);
+    let whoami = host.whoami(Some("w")).unwrap().unwrap();
+    assert_no_fragment(&format!("{whoami:?}"), &echo_ok, "the WIT whoami result");
+    assert_eq!(
+        whoami.token_uuid,
+        format!("<token sha256:{}>", sha16(&echo_ok))
+    );
+}
+
+#[test]
+fn terminal_escapes_from_a_server_never_reach_stdout_or_stderr_raw() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let token = crate::common::token("escape");
+    let out = run(&sb, &save_args(&token, &api.url()));
+    assert_eq!(out.code, 1);
+    assert_no_raw_controls(&out, "a rejected save");
+    assert!(
+        out.stderr.contains(
+            "HTTP 401: \\x1b]52;c;cm0gLXJmIH4K\\x07 \\u202eevil\\u202c \\x9b31m\\x7f [INFO] forged"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    sb.write_file("auth.ini", profile_ini("s", &api.url(), &token));
+    for format in FORMATS {
+        let out = run(&sb, &["-L", "debug", "-f", format, "auth", "ls"]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert_no_raw_controls(&out, format);
+    }
+    toml_parses(&run(&sb, &["-f", "toml", "auth", "ls"]).stdout);
+
+    let mut host = sb.typed();
+    let listing = host.list_profiles(false).unwrap().unwrap();
+    let detail = listing.profiles[0].detail.clone().unwrap_or_default();
+    assert!(raw_controls(&detail, &[]).is_empty(), "{detail:?}");
+    let whoami = host.whoami(None).unwrap();
+    let Err(AuthError::VerificationFailed(failure)) = whoami else {
+        panic!("{whoami:?}")
+    };
+    assert!(
+        raw_controls(&failure.message, &[]).is_empty(),
+        "{failure:?}"
+    );
+}
+
+#[test]
+fn terminal_escapes_in_names_urls_and_projects_from_the_file_are_escaped_in_every_format() {
+    let sb = Sandbox::new();
+    let clear = "evil\u{1b}[2J\u{202e}";
+    let osc = "osc\u{1b}]52;c;QQ==\u{7}";
+    sb.write_file(
+        "auth.ini",
+        format!(
+            "[DEFAULT]\nprofile = {clear}\n\n\
+             [profile:{clear}]\ntype = iam\nurl = http://127.0.0.1:9/\u{1b}]52;c;QQ==\u{7}\ntoken = tok-1\nproject = p\u{202e}\u{85}x\n\n\
+             [profile:{osc}]\ntype = jwt\nurl = http://127.0.0.1:9/\u{2066}x\u{7f}\ntoken = tok-2\n"
+        ),
+    );
+    for offline in [true, false] {
+        for format in FORMATS {
+            let mut args = vec!["-L", "debug", "-f", format, "auth", "ls"];
+            if offline {
+                args.push("--offline");
+            }
+            let out = run(&sb, &args);
+            assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+            assert_no_raw_controls(&out, &format!("{format} (offline: {offline})"));
+            if format == "json" {
+                // Programs still get the exact text back.
+                let rows = json_rows(&out.stdout);
+                assert_eq!(rows[0]["name"], clear);
+                assert_eq!(rows[1]["name"], osc);
+                assert_eq!(rows[0]["project"], "p\u{202e}\u{85}x");
+                if !offline {
+                    // The URL is refused before anything is sent, and said so safely.
+                    let detail = rows[0]["detail"].as_str().unwrap_or_default();
+                    assert!(
+                        detail
+                            .starts_with("base_url has invalid path: 'http://127.0.0.1:9/\\x1b]52"),
+                        "{detail}"
+                    );
+                }
+            }
+            if format == "toml" {
+                toml_parses(&out.stdout);
+            }
+        }
+    }
+    let out = run(&sb, &["-f", "table", "auth", "ls", "--offline"]);
+    assert!(out.stdout.contains("evil\\x1b[2J\\u202e"), "{}", out.stdout);
+    let out = run(&sb, &["auth", "switch", osc]);
+    assert_eq!(out.code, 1);
+    assert_no_raw_controls(&out, "switch");
+}
+
+/// TOML output must stay TOML: Python's `tomllib` reads it back.
+fn toml_parses(text: &str) {
+    let mut child = match Command::new("python3")
+        .args(["-c", "import sys, tomllib; tomllib.load(sys.stdin.buffer)"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "python3 is needed to check the TOML output: {err}"
+            );
+            eprintln!("python3 is not installed: skipping the TOML validity check");
+            return;
+        }
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(text.as_bytes())
+        .expect("writing to python3");
+    let out = child.wait_with_output().expect("python3 ran");
+    assert!(
+        out.status.success(),
+        "not valid TOML ({}):\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
