@@ -2,14 +2,6 @@
 
 use crate::sanitize::escape_controls;
 
-/// One whole log line, `[LEVEL] message`, without the line end. Messages
-/// quote names, URLs and server text, so control characters and bidi
-/// overrides in them are escaped: no log line can write to the terminal
-/// (OSC 52, cursor moves), reorder itself, or forge a second line.
-pub fn line(level: Level, message: &str) -> String {
-    format!("[{}] {}", level.label(), escape_controls(message))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Debug,
@@ -39,9 +31,12 @@ impl Level {
         }
     }
 
-    /// The whole stderr line for `message`, newline included.
+    /// One whole stderr line, `[LEVEL] message\n`. Messages quote names,
+    /// URLs and server text, so control characters and bidi overrides in
+    /// them are escaped: no log line can write to the terminal (OSC 52,
+    /// cursor moves), reorder itself, or forge a second line.
     pub fn line(self, message: &str) -> String {
-        format!("[{}] {message}\n", self.label())
+        format!("[{}] {}\n", self.label(), escape_controls(message))
     }
 
     pub fn label(self) -> &'static str {
@@ -62,12 +57,17 @@ mod tests {
     #[test]
     fn a_log_line_is_one_line_with_controls_escaped() {
         let message = "profile 'x': error: HTTP 401: \u{1b}]52;c;QQ==\u{7}\u{202e}\n[INFO] forged";
-        let line = line(Level::Error, message);
+        let line = Level::Error.line(message);
         assert_eq!(
             line,
-            "[ERROR] profile 'x': error: HTTP 401: \\x1b]52;c;QQ==\\x07\\u202e\\x0a[INFO] forged"
+            "[ERROR] profile 'x': error: HTTP 401: \\x1b]52;c;QQ==\\x07\\u202e\\x0a[INFO] forged\n"
         );
-        assert!(!line.chars().any(crate::sanitize::is_unsafe));
-        assert_eq!(self::line(Level::Info, "plain"), "[INFO] plain");
+        assert!(
+            !line
+                .trim_end_matches('\n')
+                .chars()
+                .any(crate::sanitize::is_unsafe)
+        );
+        assert_eq!(Level::Info.line("plain"), "[INFO] plain\n");
     }
 }

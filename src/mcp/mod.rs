@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use self::jsonrpc::{Line, METHOD_NOT_FOUND, Message, RpcError};
 use self::tools::Tools;
 use crate::api::Context;
+use crate::cli::log::Level;
 use crate::config::env::Environment;
 use crate::error::AuthError;
 
@@ -74,15 +75,18 @@ pub fn serve(
     context: Result<Context<'_>, AuthError>,
 ) -> i32 {
     let tools = Tools { context, env };
-    let _ = writeln!(
-        log,
-        "[INFO] contree mcp: serving MCP on stdin/stdout (protocol {LATEST_PROTOCOL_VERSION} by handshake, {MODERN_PROTOCOL_VERSION} stateless)"
-    );
+    let _ = log.write_all(Level::Info.line(&format!(
+        "contree mcp: serving MCP on stdin/stdout (protocol {LATEST_PROTOCOL_VERSION} by handshake, {MODERN_PROTOCOL_VERSION} stateless)"
+    )).as_bytes());
     loop {
         let reply = match jsonrpc::read_line(input) {
             Ok(Line::End) => return 0,
             Err(e) => {
-                let _ = writeln!(log, "[ERROR] contree mcp: cannot read stdin: {e}");
+                let _ = log.write_all(
+                    Level::Error
+                        .line(&format!("contree mcp: cannot read stdin: {e}"))
+                        .as_bytes(),
+                );
                 return 1;
             }
             Ok(Line::TooLong) => Some(jsonrpc::failure(
@@ -102,7 +106,7 @@ pub fn serve(
                 Message::Request { id, method, params } => {
                     let (result, notes) = answer(&tools, &method, params);
                     for note in notes {
-                        let _ = writeln!(log, "[INFO] {note}");
+                        let _ = log.write_all(Level::Info.line(&note).as_bytes());
                     }
                     Some(match result {
                         Ok(result) => jsonrpc::success(&id, result),
@@ -114,7 +118,11 @@ pub fn serve(
         if let Some(reply) = reply
             && let Err(e) = jsonrpc::send(output, &reply)
         {
-            let _ = writeln!(log, "[ERROR] contree mcp: cannot write stdout: {e}");
+            let _ = log.write_all(
+                Level::Error
+                    .line(&format!("contree mcp: cannot write stdout: {e}"))
+                    .as_bytes(),
+            );
             return 1;
         }
     }
