@@ -4,6 +4,7 @@
 
 pub mod mock_api;
 pub mod sandbox;
+pub mod support;
 
 use std::path::{Path, PathBuf};
 

@@ -129,9 +129,16 @@ fn install_restorers() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for signal in RESTORING_SIGNALS {
-            // SAFETY: a zeroed sigaction is valid; the handler only makes
+            // SAFETY: zeroed sigactions are valid; the handler only makes
             // async-signal-safe calls (see `restore_terminal`).
             unsafe {
+                let mut current: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, std::ptr::null(), &mut current);
+                // Ignored on entry (`nohup`, a shell's `trap '' INT`): it
+                // stays ignored, the launcher does not die of it.
+                if current.sa_sigaction == libc::SIG_IGN {
+                    continue;
+                }
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
                 action.sa_flags = libc::SA_RESETHAND;
@@ -242,5 +249,20 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_prompt_is_a_stderr_write_that_does_not_end_a_line() {
+        assert!(is_secret_prompt(Stream::Stderr, b"Token: "));
+        assert!(is_secret_prompt(Stream::Stderr, b"Jeton : "));
+        assert!(!is_secret_prompt(Stream::Stderr, b"[INFO] saved\n"));
+        assert!(!is_secret_prompt(Stream::Stderr, b""));
+        assert!(!is_secret_prompt(Stream::Stdout, b"URL: "));
+        assert!(!is_secret_prompt(Stream::Stdout, b"Token: "));
     }
 }
