@@ -7,7 +7,7 @@ use contree_host::{MockApi, Outcome, Sandbox};
 // Some are here for the other test files (hostile files and servers, WIT).
 #[allow(unused_imports)]
 pub use contree_host::harness::support::{
-    LEAK_PIECE, SECRET_MARK, Save, assert_no_token, check, json_rows, no_token, pairs,
+    LEAK_PIECE, SECRET_MARK, Save, assert_has, assert_no_token, check, json_rows, no_token, pairs,
     require_tool, sha16, statuses, token,
 };
 

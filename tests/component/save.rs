@@ -2,7 +2,7 @@
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{Save, run_with_stdin, save, token};
+use crate::common::{Save, assert_has, run_with_stdin, save, token};
 
 /// Environment variables of one case.
 type Env<'a> = &'a [(&'a str, &'a str)];
@@ -37,17 +37,15 @@ fn save_verifies_with_whoami_then_writes_the_reference_layout() {
             api.url()
         )
     );
-    assert!(
-        out.stderr
-            .contains("[INFO] Setting token for profile 'default' (type: iam)"),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "[INFO] Setting token for profile 'default' (type: iam)",
     );
     let saved = format!(
         "[INFO] auth accepted, profile 'default' saved to -> {}",
         sb.path("auth.ini").display()
     );
-    assert!(out.stderr.contains(&saved), "{}", out.stderr);
+    assert_has(&out.stderr, &saved);
 }
 
 #[test]
@@ -110,11 +108,7 @@ fn url_precedence_flag_then_contree_url_then_iam_default() {
     assert_eq!((api.requests().len(), other.requests().len()), (1, 0));
     let out = Save::bare().token(&tok).project("p").yes().run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Using URL from CONTREE_URL"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Using URL from CONTREE_URL");
     assert_eq!(other.requests().len(), 1);
     assert!(
         sb.read_file("auth.ini")
@@ -131,12 +125,8 @@ fn jwt_prompts_for_url_and_an_empty_answer_is_an_error() {
     let jwt = Save::bare().token(&token("ok")).jwt();
     let out = jwt.run_with_stdin(&sb, "\n");
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("URL: "), "{}", out.stdout);
-    assert!(
-        out.stderr.contains("[ERROR] URL is required for JWT auth"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stdout, "URL: ");
+    assert_has(&out.stderr, "[ERROR] URL is required for JWT auth");
     let out = jwt.run_with_stdin(&sb, &format!("{}\n", api.url()));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let ini = sb.read_file("auth.ini").unwrap();
@@ -201,22 +191,16 @@ fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
     for answer in ["n\n", "\n", "", "no\n"] {
         let out = again(answer);
         assert_eq!(out.code, 1, "answer {answer:?}");
-        assert!(
-            out.stdout
-                .contains("Profile 'work' already exists. Overwrite? [y/N] "),
-            "{}",
-            out.stdout
+        assert_has(
+            &out.stdout,
+            "Profile 'work' already exists. Overwrite? [y/N] ",
         );
-        assert!(out.stdout.contains("Aborted."), "{}", out.stdout);
+        assert_has(&out.stdout, "Aborted.");
         assert_eq!(sb.read_file("auth.ini").unwrap(), before);
     }
     let out = again("Y\n");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Updating token for profile 'work'"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Updating token for profile 'work'");
     assert!(sb.read_file("auth.ini").unwrap().contains("project = p2"));
 }
 
@@ -251,11 +235,7 @@ fn bad_input_is_rejected_before_any_request() {
     for (save, stdin, message) in cases {
         let out = save.run_with_stdin(&sb, stdin);
         assert_eq!(out.code, 1, "{:?}", save.args());
-        assert!(
-            out.stderr.contains(message),
-            "{message:?} not in {}",
-            out.stderr
-        );
+        assert_has(&out.stderr, message);
         assert_eq!(
             out.stderr.lines().filter(|l| l.contains("[ERROR]")).count(),
             1
@@ -292,12 +272,9 @@ fn non_2xx_fails_verification_and_leaves_the_profile_unchanged() {
     let before = sb.read_file("auth.ini").unwrap();
     let out = Save::new(&token("e401"), &api.url()).yes().run(&sb);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains(
-            "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed."
-        ),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed.",
     );
     assert_eq!(sb.read_file("auth.ini").unwrap(), before);
 }
@@ -309,7 +286,7 @@ fn a_body_that_is_not_json_is_an_error_and_nothing_is_written() {
     for kind in ["notjson", "empty"] {
         let out = Save::new(&token(kind), &api.url()).run(&sb);
         assert_eq!(out.code, 1, "{kind}");
-        assert!(out.stderr.contains("not JSON"), "{}", out.stderr);
+        assert_has(&out.stderr, "not JSON");
     }
     assert!(sb.read_file("auth.ini").is_none());
 }
@@ -324,12 +301,9 @@ fn no_list_permission_warns_and_still_saves() {
             .project("proj-9")
             .run(&sb);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr.contains(
-                "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission)."
-            ),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission).",
         );
         assert!(
             sb.read_file("auth.ini")
@@ -349,11 +323,9 @@ fn transient_failures_are_retried_a_few_times() {
     api.clear_requests();
     let out = Save::new(&token("e500"), &api.url()).name("x").run(&sb);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("Token verification failed: HTTP 500: boom. Profile not changed."),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "Token verification failed: HTTP 500: boom. Profile not changed.",
     );
     assert_eq!(api.requests().len(), 3, "at most three attempts");
 }
@@ -370,12 +342,7 @@ fn a_server_that_never_answers_gives_up_within_30_seconds() {
         "took {:?}",
         started.elapsed()
     );
-    assert!(
-        out.stderr
-            .contains("Token verification failed: no answer from"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Token verification failed: no answer from");
     assert!(sb.read_file("auth.ini").is_none());
 }
 
@@ -403,12 +370,8 @@ fn end_of_input_at_the_token_prompt_is_a_clear_error() {
     let sb = Sandbox::new();
     let out = run_with_stdin(&sb, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"], "");
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("Token: "), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("[ERROR] no token given"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Token: ");
+    assert_has(&out.stderr, "[ERROR] no token given");
 }
 
 #[test]

@@ -120,6 +120,15 @@ pub fn check(outcome: Outcome) -> Outcome {
     outcome
 }
 
+/// Fails, showing `haystack`, unless it contains `needle`.
+#[track_caller]
+pub fn assert_has(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "{needle:?} not found in:\n{haystack}"
+    );
+}
+
 /// `contree [GLOBAL...] auth -p NAME --token TOKEN -u URL -P PROJECT [-y]
 /// [EXTRA...]`, the save invocation, built once. Only what is set is passed.
 #[derive(Clone, Debug, Default)]
