@@ -284,7 +284,7 @@ fn a_value_with_percent_is_saved_escaped_here_and_refused_by_pythons_writer() {
     let mut twin = Twin::new();
     let tok = format!("{}-100%-sure", twin.token("ok"));
     let url = format!("{}/a%20b", twin.url());
-    let pair = twin.both_save(&twin.save("pct", &tok).project("p%1"));
+    let pair = twin.both_save(&twin.save("pct", &tok).url(&url).project("p%1"));
     assert_eq!(pair.py.code, 1, "{}", pair.dump());
     assert!(pair.py.stderr.contains(PY_PERCENT_ERROR), "{}", pair.dump());
     assert_eq!(pair.ours.code, 0, "{}", pair.dump());
