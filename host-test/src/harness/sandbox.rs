@@ -167,7 +167,6 @@ impl Sandbox {
             preopens: self.dirs(),
             stdin: Stdin::Bytes(stdin.into()),
             capture: true,
-            ..RunSpec::default()
         };
         let runner = Runner::shared().unwrap_or_else(|e| panic!("loading the component: {e:#}"));
         runner
