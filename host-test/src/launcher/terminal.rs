@@ -9,9 +9,9 @@
 //! never left without echo.
 
 use std::io::{self, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::task::{Context, Poll};
 
@@ -27,6 +27,14 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 static ORIGINAL: OnceLock<Termios> = OnceLock::new();
 /// Whether echo is off right now.
 static HIDDEN: AtomicBool = AtomicBool::new(false);
+/// The terminal whose echo is switched: stdin (another one only in tests).
+static TERMINAL: AtomicI32 = AtomicI32::new(0);
+
+fn terminal() -> BorrowedFd<'static> {
+    // SAFETY: stdin stays open for the life of the process; a test that
+    // sets another descriptor keeps it open.
+    unsafe { BorrowedFd::borrow_raw(TERMINAL.load(Ordering::SeqCst)) }
+}
 
 /// Signals after which echo must come back before the launcher dies.
 const RESTORING_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -42,11 +50,18 @@ impl EchoControl {
     /// Otherwise the terminal's settings are saved, and the signal handlers
     /// and panic hook that put them back are installed.
     pub fn for_stdin() -> Option<Arc<EchoControl>> {
-        let stdin = io::stdin();
-        if !termios::isatty(stdin.as_fd()) {
+        EchoControl::for_terminal(rustix::stdio::stdin())
+    }
+
+    /// [`EchoControl::for_stdin`] for another terminal, which must stay open
+    /// as long as the process lives (one terminal per process).
+    fn for_terminal(fd: BorrowedFd<'static>) -> Option<Arc<EchoControl>> {
+        if !termios::isatty(fd) {
             return None;
         }
-        let original = termios::tcgetattr(stdin.as_fd()).ok()?;
+        let original = termios::tcgetattr(fd).ok()?;
+        let raw: RawFd = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        TERMINAL.store(raw, Ordering::SeqCst);
         let _ = ORIGINAL.set(original);
         install_restorers();
         Some(Arc::new(EchoControl {
@@ -76,7 +91,7 @@ impl EchoControl {
         quiet.local_modes |= LocalModes::ECHONL;
         // Marked first: a signal arriving in between still restores.
         HIDDEN.store(true, Ordering::SeqCst);
-        if termios::tcsetattr(io::stdin().as_fd(), OptionalActions::Now, &quiet).is_err() {
+        if termios::tcsetattr(terminal(), OptionalActions::Now, &quiet).is_err() {
             HIDDEN.store(false, Ordering::SeqCst);
         }
     }
@@ -110,7 +125,7 @@ fn restore_terminal() {
     if HIDDEN.swap(false, Ordering::SeqCst)
         && let Some(original) = ORIGINAL.get()
     {
-        let _ = termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, original);
+        let _ = termios::tcsetattr(terminal(), OptionalActions::Now, original);
     }
 }
 
@@ -264,5 +279,45 @@ mod tests {
         assert!(!is_secret_prompt(Stream::Stderr, b""));
         assert!(!is_secret_prompt(Stream::Stdout, b"URL: "));
         assert!(!is_secret_prompt(Stream::Stdout, b"Token: "));
+    }
+
+    /// Issue 11 item 9: a panic of the launcher while the token is being
+    /// typed must not leave the terminal without echo. A pseudo-terminal
+    /// stands in for the user's (the only test here that switches echo).
+    #[test]
+    fn echo_comes_back_when_the_launcher_panics() {
+        use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let name = ptsname(&master, Vec::new()).unwrap();
+        let flags = rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY;
+        let pty = rustix::fs::open(name.as_c_str(), flags, rustix::fs::Mode::empty()).unwrap();
+        // Kept open for the rest of the process, as `for_terminal` asks.
+        let pty: BorrowedFd<'static> = {
+            let raw = std::os::fd::IntoRawFd::into_raw_fd(pty);
+            unsafe { BorrowedFd::borrow_raw(raw) }
+        };
+        let echo_on = || {
+            termios::tcgetattr(pty)
+                .unwrap()
+                .local_modes
+                .contains(LocalModes::ECHO)
+        };
+        assert!(echo_on());
+        let control = EchoControl::for_terminal(pty).expect("a pty is a terminal");
+        control.after_write(Stream::Stderr, b"Token: ");
+        assert!(!echo_on(), "the secret prompt hides echo");
+        let panicked = std::thread::spawn(|| panic!("a launcher bug")).join();
+        assert!(panicked.is_err());
+        assert!(echo_on(), "the panic hook put echo back");
+
+        control.after_write(Stream::Stderr, b"Token: ");
+        control.before_write();
+        assert!(echo_on(), "the next output puts echo back");
+        control.after_write(Stream::Stderr, b"Token: ");
+        drop(control);
+        assert!(echo_on(), "the end of the run puts echo back");
+        drop(master);
     }
 }
