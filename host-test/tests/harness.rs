@@ -51,7 +51,10 @@ fn files_in_the_home_are_visible_both_ways() {
 fn stock_wasmtime_agrees_when_present() {
     let sandbox = Sandbox::new();
     match sandbox.run_stock_wasmtime(["--help"]) {
-        None => assert!(contree_host::wasmtime_cli().is_none()),
+        None => {
+            assert!(contree_host::wasmtime_cli().is_none());
+            eprintln!("wasmtime is not on PATH: skipping the stock CLI check");
+        }
         Some(out) => assert_eq!((out.code, out.trap), (0, None), "{}", out.stderr),
     }
 }

@@ -92,3 +92,45 @@ fn launcher_errors_are_one_line_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).starts_with("contree: cannot find the config directory"));
 }
+
+/// Issue 11 item 1: `-c ~/auth.ini` would have opened all of `$HOME` to the
+/// component; the launcher refuses it in one line, before running anything.
+#[test]
+fn a_config_beside_other_files_is_refused_and_nothing_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".bashrc"), "secret stuff").unwrap();
+    let config = dir.path().join("auth.ini");
+    let out = run(contree(
+        dir.path(),
+        &[
+            "-c",
+            "~/auth.ini",
+            "auth",
+            "--type",
+            "jwt",
+            "--url",
+            "http://127.0.0.1:9",
+        ],
+    )
+    .env("CONTREE_TOKEN", "ok-launcher"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("contree: -c "), "{stderr}");
+    assert!(stderr.contains("directory of its own"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!config.exists());
+}
+
+/// XDG base directory spec: a relative `XDG_CACHE_HOME` is ignored; the
+/// cache goes to `$HOME/.cache`, never below the working directory.
+#[test]
+fn a_relative_xdg_cache_home_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let out = run(contree(dir.path(), &["auth", "ls", "-O"])
+        .env("XDG_CACHE_HOME", "rel-cache")
+        .current_dir(cwd.path()));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!cwd.path().join("rel-cache").exists());
+    assert!(dir.path().join(".cache/contree-auth").is_dir());
+}

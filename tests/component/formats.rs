@@ -3,7 +3,7 @@
 
 use contree_host::Sandbox;
 
-use crate::common::{run, sha16};
+use crate::common::{assert_has, run, sha16};
 
 /// Two profiles written by hand, listed offline.
 fn listed(format: &str) -> String {
@@ -83,20 +83,14 @@ fn log_level_filters_stderr() {
     let sb = Sandbox::new();
     sb.write_file("auth.ini", "[profile:a]\ntoken = t\n");
     let info = run(&sb, &["auth", "ls", "-O"]);
-    assert!(
-        info.stderr
-            .contains("[INFO] Configured profiles (* stands for active)"),
-        "{}",
-        info.stderr
+    assert_has(
+        &info.stderr,
+        "[INFO] Configured profiles (* stands for active)",
     );
     let quiet = run(&sb, &["-L", "error", "auth", "ls", "-O"]);
     assert_eq!(quiet.stderr, "");
     let debug = run(&sb, &["--log-level", "debug", "auth", "ls"]);
-    assert!(
-        debug.stderr.contains("[DEBUG] profile 'a': error:"),
-        "{}",
-        debug.stderr
-    );
+    assert_has(&debug.stderr, "[DEBUG] profile 'a': error:");
 }
 
 #[test]
@@ -116,11 +110,7 @@ fn config_flag_picks_another_auth_ini() {
             "-O",
         ],
     );
-    assert!(
-        out.stdout.contains("\"name\": \"elsewhere\""),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "\"name\": \"elsewhere\"");
 }
 
 #[test]
@@ -173,6 +163,6 @@ fn usage_errors_exit_2() {
     ] {
         let out = run(&sb, args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains("error"), "{}", out.stderr);
+        assert_has(&out.stderr, "error");
     }
 }

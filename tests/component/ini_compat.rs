@@ -3,7 +3,7 @@
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{json_rows, run, save, sha16};
+use crate::common::{assert_has, json_rows, run, save, sha16};
 
 /// Rows of `-f json auth ls -O` for an auth.ini (and an optional cli.ini).
 fn read(auth: &str, cli: Option<&str>) -> Vec<serde_json::Value> {
@@ -164,16 +164,12 @@ fn non_utf8_and_directories_are_clear_errors() {
     sb.write_file("auth.ini", b"[profile:a]\ntoken = \xff\xfe\n");
     let out = run(&sb, &["auth", "ls"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("line 2: not valid UTF-8"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "line 2: not valid UTF-8");
     let sb = Sandbox::new();
     std::fs::create_dir(sb.path("auth.ini")).unwrap();
     let out = run(&sb, &["auth", "ls"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("is a directory"), "{}", out.stderr);
+    assert_has(&out.stderr, "is a directory");
 }
 
 #[test]

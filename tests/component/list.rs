@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{json_rows, run, save, sha16, statuses, token};
+use crate::common::{assert_has, json_rows, run, save, sha16, statuses, token};
 
 #[test]
 fn each_status_ok_inactive_timeout_error() {
@@ -208,11 +208,9 @@ fn active_marker_follows_default_profile_then_contree_profile() {
         [false, false],
         "active is 'default', which does not exist"
     );
-    assert!(
-        out.stderr
-            .contains("[WARNING] Active profile 'default' does not exist in config"),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "[WARNING] Active profile 'default' does not exist in config",
     );
     run(&sb, &["auth", "switch", "b"]);
     let out = run(&sb, &["-f", "json", "auth", "ls", "-O"]);
@@ -223,11 +221,7 @@ fn active_marker_follows_default_profile_then_contree_profile() {
     assert_eq!(actives(&out.stdout), [true, false]);
     sb.env("CONTREE_PROFILE", "ghost");
     let out = run(&sb, &["-f", "json", "auth", "ls", "-O"]);
-    assert!(
-        out.stderr.contains("'ghost' does not exist"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "'ghost' does not exist");
 }
 
 #[test]

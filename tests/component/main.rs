@@ -14,4 +14,5 @@ mod robustness;
 mod save;
 mod stock_wasmtime;
 mod switch_remove;
+mod terminal;
 mod wit_api;

@@ -2,7 +2,7 @@
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{run, run_with_stdin, save, token};
+use crate::common::{Save, assert_has, run_with_stdin, save, token};
 
 /// Environment variables of one case.
 type Env<'a> = &'a [(&'a str, &'a str)];
@@ -12,18 +12,7 @@ fn save_verifies_with_whoami_then_writes_the_reference_layout() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     let tok = token("ok");
-    let out = run(
-        &sb,
-        &[
-            "auth",
-            "--token",
-            &tok,
-            "-u",
-            &format!("{}/", api.url()),
-            "-P",
-            "proj-1",
-        ],
-    );
+    let out = Save::new(&tok, &format!("{}/", api.url())).run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let requests = api.requests();
     assert_eq!(requests.len(), 1);
@@ -48,65 +37,62 @@ fn save_verifies_with_whoami_then_writes_the_reference_layout() {
             api.url()
         )
     );
-    assert!(
-        out.stderr
-            .contains("[INFO] Setting token for profile 'default' (type: iam)"),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "[INFO] Setting token for profile 'default' (type: iam)",
     );
     let saved = format!(
         "[INFO] auth accepted, profile 'default' saved to -> {}",
         sb.path("auth.ini").display()
     );
-    assert!(out.stderr.contains(&saved), "{}", out.stderr);
+    assert_has(&out.stderr, &saved);
 }
 
 #[test]
 fn token_precedence_flag_then_contree_token_then_nebius_api_key_then_prompt() {
     let api = MockApi::start();
     let (flag, contree, nebius, typed) = (token("ok"), token("ok"), token("ok"), token("ok"));
-    // (environment, --token flag, token whoami sees, message on stderr)
-    let cases: [(Env, Option<&str>, &str, &str); 4] = [
-        (
-            &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)],
-            Some(&flag),
-            &flag,
-            "",
-        ),
-        (
-            &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)],
-            None,
-            &contree,
-            "Using token from CONTREE_TOKEN",
-        ),
+    let both: Env = &[("CONTREE_TOKEN", &contree), ("NEBIUS_API_KEY", &nebius)];
+    // (environment, --token flag, token whoami sees, where stderr says it came from)
+    let cases: [(Env, Option<&str>, &str, Option<&str>); 4] = [
+        (both, Some(&flag), &flag, None),
+        (both, None, &contree, Some("Using token from CONTREE_TOKEN")),
         (
             &[("NEBIUS_API_KEY", &nebius)],
             None,
             &nebius,
-            "Using token from NEBIUS_API_KEY",
+            Some("Using token from NEBIUS_API_KEY"),
         ),
-        (&[], None, &typed, "Token: "),
+        (&[], None, &typed, Some("Token: ")),
     ];
-    for (env, flag, expected, message) in cases {
+    let sources = ["Using token from", "Token: "];
+    for (env, flag, expected, source) in cases {
         let mut sb = Sandbox::new();
         for (k, v) in env {
             sb.env(*k, *v);
         }
-        let mut args = vec!["auth", "-u", "", "-P", "p"];
-        let url = api.url();
-        args[2] = &url;
-        if let Some(flag) = flag {
-            args.extend(["--token", flag]);
-        }
+        let save = Save::new("", &api.url()).project("p").no_token();
+        let save = match flag {
+            Some(flag) => save.token(flag),
+            None => save,
+        };
         api.clear_requests();
-        let out = run_with_stdin(&sb, &args, &format!("{typed}\n"));
+        let out = save.run_with_stdin(&sb, &format!("{typed}\n"));
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert_eq!(api.requests()[0].token(), Some(expected));
-        assert!(
-            out.stderr.contains(message),
-            "{message:?} not in {}",
-            out.stderr
-        );
+        match source {
+            Some(source) => assert!(
+                out.stderr.contains(source),
+                "{source:?} not in {}",
+                out.stderr
+            ),
+            // The flag wins silently: no variable named, no prompt.
+            None => assert!(
+                sources.iter().all(|s| !out.stderr.contains(s)),
+                "{}",
+                out.stderr
+            ),
+        }
     }
 }
 
@@ -117,16 +103,12 @@ fn url_precedence_flag_then_contree_url_then_iam_default() {
     let mut sb = Sandbox::new();
     sb.env("CONTREE_URL", format!("{}/", other.url()));
     let tok = token("ok");
-    let out = run(&sb, &["auth", "--token", &tok, "-u", &api.url(), "-P", "p"]);
+    let out = Save::new(&tok, &api.url()).project("p").run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!((api.requests().len(), other.requests().len()), (1, 0));
-    let out = run(&sb, &["auth", "-y", "--token", &tok, "-P", "p"]);
+    let out = Save::bare().token(&tok).project("p").yes().run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Using URL from CONTREE_URL"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Using URL from CONTREE_URL");
     assert_eq!(other.requests().len(), 1);
     assert!(
         sb.read_file("auth.ini")
@@ -140,23 +122,12 @@ fn url_precedence_flag_then_contree_url_then_iam_default() {
 fn jwt_prompts_for_url_and_an_empty_answer_is_an_error() {
     let api = MockApi::start();
     let sb = Sandbox::new();
-    let out = run_with_stdin(
-        &sb,
-        &["auth", "--type", "jwt", "--token", &token("ok")],
-        "\n",
-    );
+    let jwt = Save::bare().token(&token("ok")).jwt();
+    let out = jwt.run_with_stdin(&sb, "\n");
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("URL: "), "{}", out.stdout);
-    assert!(
-        out.stderr.contains("[ERROR] URL is required for JWT auth"),
-        "{}",
-        out.stderr
-    );
-    let out = run_with_stdin(
-        &sb,
-        &["auth", "--type", "jwt", "--token", &token("ok")],
-        &format!("{}\n", api.url()),
-    );
+    assert_has(&out.stdout, "URL: ");
+    assert_has(&out.stderr, "[ERROR] URL is required for JWT auth");
+    let out = jwt.run_with_stdin(&sb, &format!("{}\n", api.url()));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let ini = sb.read_file("auth.ini").unwrap();
     assert!(
@@ -193,14 +164,13 @@ fn project_precedence_flag_then_contree_project_then_nebius_ai_project_then_prom
         for (k, v) in env {
             sb.env(*k, *v);
         }
-        let tok = token("ok");
-        let url = api.url();
-        let mut args = vec!["auth", "--token", &tok, "-u", &url];
-        if let Some(flag) = flag {
-            args.extend(["-P", flag]);
-        }
+        let save = Save::new(&token("ok"), &api.url()).no_project();
+        let save = match flag {
+            Some(flag) => save.project(flag),
+            None => save,
+        };
         api.clear_requests();
-        let out = run_with_stdin(&sb, &args, "  typed \n");
+        let out = save.run_with_stdin(&sb, "  typed \n");
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert_eq!(api.requests()[0].header("project"), Some(expected));
     }
@@ -212,53 +182,25 @@ fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
     let sb = Sandbox::new();
     save(&sb, &api, "work", "ok");
     let before = sb.read_file("auth.ini").unwrap();
+    let again = |answer: &str| {
+        Save::new(&token("ok"), &api.url())
+            .name("work")
+            .project("p2")
+            .run_with_stdin(&sb, answer)
+    };
     for answer in ["n\n", "\n", "", "no\n"] {
-        let out = run_with_stdin(
-            &sb,
-            &[
-                "auth",
-                "-p",
-                "work",
-                "--token",
-                &token("ok"),
-                "-u",
-                &api.url(),
-                "-P",
-                "p2",
-            ],
-            answer,
-        );
+        let out = again(answer);
         assert_eq!(out.code, 1, "answer {answer:?}");
-        assert!(
-            out.stdout
-                .contains("Profile 'work' already exists. Overwrite? [y/N] "),
-            "{}",
-            out.stdout
+        assert_has(
+            &out.stdout,
+            "Profile 'work' already exists. Overwrite? [y/N] ",
         );
-        assert!(out.stdout.contains("Aborted."), "{}", out.stdout);
+        assert_has(&out.stdout, "Aborted.");
         assert_eq!(sb.read_file("auth.ini").unwrap(), before);
     }
-    let out = run_with_stdin(
-        &sb,
-        &[
-            "auth",
-            "-p",
-            "work",
-            "--token",
-            &token("ok"),
-            "-u",
-            &api.url(),
-            "-P",
-            "p2",
-        ],
-        "Y\n",
-    );
+    let out = again("Y\n");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Updating token for profile 'work'"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Updating token for profile 'work'");
     assert!(sb.read_file("auth.ini").unwrap().contains("project = p2"));
 }
 
@@ -266,52 +208,38 @@ fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
 fn bad_input_is_rejected_before_any_request() {
     let api = MockApi::start();
     let sb = Sandbox::new();
-    let url = api.url();
-    let tok = token("ok");
-    let cases: [(Vec<&str>, &str, &str); 5] = [
+    let save = Save::new(&token("ok"), &api.url()).project("p");
+    let cases = [
         (
-            vec!["auth", "--token", "", "-u", &url, "-P", "p"],
+            save.clone().token(""),
             "\n",
             "No token configured for profile 'default'",
         ),
         (
-            vec!["auth", "--token", &tok, "-u", &url],
+            save.clone().no_project(),
             "\n",
             "No project configured for IAM profile 'default'",
         ),
         (
-            vec!["auth", "--token", &tok, "-u", "ftp://h", "-P", "p"],
+            save.clone().url("ftp://h"),
             "",
             "unsupported base_url scheme 'ftp'",
         ),
+        (save.clone().url("https://"), "", "base_url has no hostname"),
         (
-            vec!["auth", "--token", &tok, "-u", "https://", "-P", "p"],
-            "",
-            "base_url has no hostname",
-        ),
-        (
-            vec![
-                "auth",
-                "--token",
-                &tok,
-                "-u",
-                "http://example.invalid:1",
-                "-P",
-                "p",
-            ],
+            save.clone().url("http://example.invalid:1"),
             "",
             "--allow-insecure-http",
         ),
     ];
-    for (args, stdin, message) in cases {
-        let out = run_with_stdin(&sb, &args, stdin);
-        assert_eq!(out.code, 1, "{args:?}");
-        assert!(
-            out.stderr.contains(message),
-            "{message:?} not in {}",
-            out.stderr
+    for (save, stdin, message) in cases {
+        let out = save.run_with_stdin(&sb, stdin);
+        assert_eq!(out.code, 1, "{:?}", save.args());
+        assert_has(&out.stderr, message);
+        assert_eq!(
+            out.stderr.lines().filter(|l| l.contains("[ERROR]")).count(),
+            1
         );
-        assert!(out.stderr.lines().filter(|l| l.contains("[ERROR]")).count() == 1);
     }
     assert!(api.requests().is_empty());
     assert!(sb.read_file("auth.ini").is_none(), "nothing written");
@@ -321,22 +249,11 @@ fn bad_input_is_rejected_before_any_request() {
 fn profile_names_and_values_that_would_break_the_file_are_refused() {
     let api = MockApi::start();
     let sb = Sandbox::new();
-    let url = api.url();
     for (name, project) in [("a]b", "p"), ("../x", "p"), ("ok", "two\nlines")] {
-        let out = run(
-            &sb,
-            &[
-                "auth",
-                "-p",
-                name,
-                "--token",
-                &token("ok"),
-                "-u",
-                &url,
-                "-P",
-                project,
-            ],
-        );
+        let out = Save::new(&token("ok"), &api.url())
+            .name(name)
+            .project(project)
+            .run(&sb);
         assert_eq!(out.code, 1, "{name:?} {project:?}");
         assert!(
             out.stderr.starts_with("[ERROR]") || out.stderr.contains("[ERROR]"),
@@ -353,26 +270,11 @@ fn non_2xx_fails_verification_and_leaves_the_profile_unchanged() {
     let sb = Sandbox::new();
     save(&sb, &api, "default", "ok");
     let before = sb.read_file("auth.ini").unwrap();
-    let out = run(
-        &sb,
-        &[
-            "auth",
-            "-y",
-            "--token",
-            &token("e401"),
-            "-u",
-            &api.url(),
-            "-P",
-            "p",
-        ],
-    );
+    let out = Save::new(&token("e401"), &api.url()).yes().run(&sb);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains(
-            "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed."
-        ),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed.",
     );
     assert_eq!(sb.read_file("auth.ini").unwrap(), before);
 }
@@ -382,12 +284,9 @@ fn a_body_that_is_not_json_is_an_error_and_nothing_is_written() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     for kind in ["notjson", "empty"] {
-        let out = run(
-            &sb,
-            &["auth", "--token", &token(kind), "-u", &api.url(), "-P", "p"],
-        );
+        let out = Save::new(&token(kind), &api.url()).run(&sb);
         assert_eq!(out.code, 1, "{kind}");
-        assert!(out.stderr.contains("not JSON"), "{}", out.stderr);
+        assert_has(&out.stderr, "not JSON");
     }
     assert!(sb.read_file("auth.ini").is_none());
 }
@@ -397,27 +296,14 @@ fn no_list_permission_warns_and_still_saves() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     for (name, kind) in [("a", "nolist"), ("b", "nolistkey"), ("c", "array")] {
-        let out = run(
-            &sb,
-            &[
-                "auth",
-                "-p",
-                name,
-                "--token",
-                &token(kind),
-                "-u",
-                &api.url(),
-                "-P",
-                "proj-9",
-            ],
-        );
+        let out = Save::new(&token(kind), &api.url())
+            .name(name)
+            .project("proj-9")
+            .run(&sb);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr.contains(
-                "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission)."
-            ),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission).",
         );
         assert!(
             sb.read_file("auth.ini")
@@ -431,75 +317,17 @@ fn no_list_permission_warns_and_still_saves() {
 fn transient_failures_are_retried_a_few_times() {
     let api = MockApi::start();
     let sb = Sandbox::new();
-    let out = run(
-        &sb,
-        &[
-            "auth",
-            "--token",
-            &token("flaky"),
-            "-u",
-            &api.url(),
-            "-P",
-            "p",
-        ],
-    );
+    let out = Save::new(&token("flaky"), &api.url()).run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(api.requests().len(), 2);
     api.clear_requests();
-    let out = run(
-        &sb,
-        &[
-            "auth",
-            "-p",
-            "x",
-            "--token",
-            &token("e500"),
-            "-u",
-            &api.url(),
-            "-P",
-            "p",
-        ],
-    );
+    let out = Save::new(&token("e500"), &api.url()).name("x").run(&sb);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("Token verification failed: HTTP 500: boom. Profile not changed."),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "Token verification failed: HTTP 500: boom. Profile not changed.",
     );
     assert_eq!(api.requests().len(), 3, "at most three attempts");
-}
-
-#[test]
-fn a_server_that_never_answers_gives_up_within_30_seconds() {
-    let api = MockApi::start();
-    let sb = Sandbox::new();
-    let started = std::time::Instant::now();
-    let out = run(
-        &sb,
-        &[
-            "auth",
-            "--token",
-            &token("hang"),
-            "-u",
-            &api.url(),
-            "-P",
-            "p",
-        ],
-    );
-    assert_eq!(out.code, 1);
-    assert!(
-        started.elapsed().as_secs() < 40,
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(
-        out.stderr
-            .contains("Token verification failed: no answer from"),
-        "{}",
-        out.stderr
-    );
-    assert!(sb.read_file("auth.ini").is_none());
 }
 
 #[test]
@@ -526,12 +354,8 @@ fn end_of_input_at_the_token_prompt_is_a_clear_error() {
     let sb = Sandbox::new();
     let out = run_with_stdin(&sb, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"], "");
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("Token: "), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("[ERROR] no token given"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "Token: ");
+    assert_has(&out.stderr, "[ERROR] no token given");
 }
 
 #[test]
@@ -539,11 +363,10 @@ fn token_stdin_reads_the_token_from_a_pipe() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     let tok = token("ok");
-    let out = run_with_stdin(
-        &sb,
-        &["auth", "--token-stdin", "-u", &api.url(), "-P", "p"],
-        &format!("{tok}\n"),
-    );
+    let out = Save::new(&tok, &api.url())
+        .no_token()
+        .arg("--token-stdin")
+        .run_with_stdin(&sb, &format!("{tok}\n"));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(api.requests()[0].token(), Some(tok.as_str()));
 }
@@ -553,10 +376,7 @@ fn percent_in_a_value_is_written_as_double_percent() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     let tok = format!("{}%x", token("ok"));
-    let out = run(
-        &sb,
-        &["auth", "--token", &tok, "-u", &api.url(), "-P", "100%"],
-    );
+    let out = Save::new(&tok, &api.url()).project("100%").run(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let ini = sb.read_file("auth.ini").unwrap();
     assert!(

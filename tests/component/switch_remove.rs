@@ -2,7 +2,7 @@
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{run, run_with_stdin, save};
+use crate::common::{assert_has, run, run_with_stdin, save};
 
 fn two_profiles() -> (Sandbox, MockApi) {
     let api = MockApi::start();
@@ -32,12 +32,7 @@ fn switch_to_a_missing_profile_fails() {
     let before = sb.read_file("auth.ini").unwrap();
     let out = run(&sb, &["auth", "switch", "ghost"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("[ERROR] profile 'ghost' does not exist"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "[ERROR] profile 'ghost' does not exist");
     assert_eq!(sb.read_file("auth.ini").unwrap(), before);
 }
 
@@ -83,12 +78,7 @@ fn remove_missing_profile_fails() {
     let (sb, _api) = two_profiles();
     let out = run(&sb, &["auth", "rm", "ghost", "-y"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("[ERROR] Profile 'ghost' does not exist"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "[ERROR] Profile 'ghost' does not exist");
 }
 
 #[test]

@@ -121,17 +121,7 @@ pub const OUR_ONLY_FLAG: &str = "--token-stdin";
 #[test]
 fn offline_status_is_spelled_offline_here_and_offline_mode_in_python() {
     let mut twin = Twin::new();
-    twin.both_ok(&[
-        "auth",
-        "-p",
-        "a",
-        "--token",
-        &twin.token("ok"),
-        "-u",
-        &twin.url(),
-        "-P",
-        "p1",
-    ]);
+    twin.both_ok(&twin.save("a", &twin.token("ok")).args());
     let py = twin.py_list(&["--offline"]);
     let ours = twin.our_list_raw(twin.py.home(), &["--offline"]);
     assert_eq!(py.rows_raw[0]["status"], PY_OFFLINE_STATUS);
@@ -141,17 +131,7 @@ fn offline_status_is_spelled_offline_here_and_offline_mode_in_python() {
 #[test]
 fn format_flag_is_f_here_and_o_in_python_and_we_accept_both() {
     let mut twin = Twin::new();
-    twin.both_ok(&[
-        "auth",
-        "-p",
-        "a",
-        "--token",
-        &twin.token("ok"),
-        "-u",
-        &twin.url(),
-        "-P",
-        "p1",
-    ]);
+    twin.both_ok(&twin.save("a", &twin.token("ok")).args());
     // Ours: -f, -o and --output give the same rows.
     let with_f = ours(&twin.py, &["-f", "json", "auth", "ls", "-O"]);
     let with_o = ours(&twin.py, &["-o", "json", "auth", "ls", "-O"]);
@@ -244,21 +224,7 @@ fn iam_profile_without_project_is_no_url_in_python_and_error_here() {
 fn a_json_body_that_is_not_an_object_is_saved_here_and_refused_by_python() {
     let mut twin = Twin::new();
     let tok = twin.token("array");
-    let pair = twin.both(
-        &[
-            "auth",
-            "-p",
-            "arr",
-            "--token",
-            &tok,
-            "-u",
-            &twin.url(),
-            "-P",
-            "p1",
-        ],
-        &[],
-        "",
-    );
+    let pair = twin.both_save(&twin.save("arr", &tok));
     assert_eq!(pair.py.code, 1, "{}", pair.dump());
     assert!(
         pair.py.stderr.contains(PY_ARRAY_BODY_ERROR),
@@ -294,21 +260,7 @@ fn a_body_that_is_not_json_is_refused_by_both_in_their_own_words() {
     let mut twin = Twin::new();
     for kind in ["notjson", "empty"] {
         let tok = twin.token(kind);
-        let pair = twin.both(
-            &[
-                "auth",
-                "-p",
-                "x",
-                "--token",
-                &tok,
-                "-u",
-                &twin.url(),
-                "-P",
-                "p1",
-            ],
-            &[],
-            "",
-        );
+        let pair = twin.both_save(&twin.save("x", &tok));
         pair.same_code()
             .both_say("[ERROR] Token verification failed: ")
             .both_say(". Profile not changed.");
@@ -332,13 +284,7 @@ fn a_value_with_percent_is_saved_escaped_here_and_refused_by_pythons_writer() {
     let mut twin = Twin::new();
     let tok = format!("{}-100%-sure", twin.token("ok"));
     let url = format!("{}/a%20b", twin.url());
-    let pair = twin.both(
-        &[
-            "auth", "-p", "pct", "--token", &tok, "-u", &url, "-P", "p%1",
-        ],
-        &[],
-        "",
-    );
+    let pair = twin.both_save(&twin.save("pct", &tok).url(&url).project("p%1"));
     assert_eq!(pair.py.code, 1, "{}", pair.dump());
     assert!(pair.py.stderr.contains(PY_PERCENT_ERROR), "{}", pair.dump());
     assert_eq!(pair.ours.code, 0, "{}", pair.dump());
@@ -425,21 +371,7 @@ fn names_that_corrupt_the_file_are_written_by_python_and_refused_here() {
     for name in ["a/b", "x]y", "back\\slash"] {
         let mut twin = Twin::new();
         let tok = twin.token("ok");
-        let pair = twin.both(
-            &[
-                "auth",
-                "-p",
-                name,
-                "--token",
-                &tok,
-                "-u",
-                &twin.url(),
-                "-P",
-                "p1",
-            ],
-            &[],
-            "",
-        );
+        let pair = twin.both_save(&twin.save(name, &tok));
         assert_eq!(pair.py.code, 0, "{}", pair.dump());
         assert_eq!(pair.ours.code, 1, "{}", pair.dump());
         assert!(
@@ -469,11 +401,7 @@ fn a_rewrite_keeps_unknown_sections_and_cli_ini_values_here_only() {
     twin.write_both("cli.ini", &format!("[profile:old]\nurl = {url}\n"));
     twin.assert_same_state("before the rewrite");
     let new = twin.token("ok");
-    let pair = twin.both(
-        &["auth", "-p", "new", "--token", &new, "-u", &url, "-P", "p1"],
-        &[],
-        "",
-    );
+    let pair = twin.both_save(&twin.save("new", &new));
     pair.same_code().same_log("INFO");
     twin.assert_same_state("after a save next to unknown sections and cli.ini values");
     let (py_file, our_file) = (
@@ -501,21 +429,7 @@ fn a_rewrite_keeps_unknown_sections_and_cli_ini_values_here_only() {
 fn a_whoami_answer_over_1_mib_is_refused_here_and_accepted_by_python() {
     let mut t = Twin::new();
     let tok = t.token("big");
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "big",
-            "--type",
-            "jwt",
-            "--token",
-            &tok,
-            "-u",
-            &t.url(),
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("big", &tok).jwt());
     assert_eq!((p.py.code, p.ours.code), (0, 1), "{}", p.dump());
     assert!(p.ours.stderr.contains("over 1024 KiB"), "{}", p.dump());
     t.write_both(

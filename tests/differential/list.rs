@@ -144,7 +144,7 @@ fn every_format_prints_the_same_offline_listing() {
     t.both_ok(&[
         "auth", "-p", "second", "--type", "jwt", "--token", &b, "-u", &url,
     ]);
-    t.both_ok(&["auth", "-p", "прод", "--token", &c, "-u", &url, "-P", "p-3"]);
+    t.both_ok(&t.save("прод", &c).project("p-3").args());
     t.both_ok(&["auth", "switch", "second"]);
     t.assert_same_state("the profiles to list");
     // One file, listed by both: the layout must match byte for byte.

@@ -13,11 +13,7 @@ fn saves_from_flags_env_and_prompts_write_the_same_profiles() {
 
     // iam, everything on the command line.
     let tok = t.token("ok");
-    let p = t.both(
-        &["auth", "-p", "a", "--token", &tok, "-u", &url, "-P", "p1"],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("a", &tok));
     p.same_code()
         .same_log("INFO")
         .same_log("ERROR")
@@ -27,21 +23,7 @@ fn saves_from_flags_env_and_prompts_write_the_same_profiles() {
 
     // jwt; the trailing slash of the URL is dropped.
     let tok = t.token("ok");
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "j",
-            "--type",
-            "jwt",
-            "--token",
-            &tok,
-            "-u",
-            &format!("{url}/"),
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("j", &tok).url(&format!("{url}/")).jwt());
     p.same_code().same_log("INFO").both_say(SAVED);
     t.assert_same_state("jwt with a trailing slash");
 
@@ -149,24 +131,14 @@ fn saves_from_flags_env_and_prompts_write_the_same_profiles() {
     // Names with spaces and non-ASCII letters.
     for name in ["my profile", "прод-1"] {
         let tok = t.token("ok");
-        let p = t.both(
-            &["auth", "-p", name, "--token", &tok, "-u", &url, "-P", "p"],
-            &[],
-            "",
-        );
+        let p = t.both_save(&t.save(name, &tok).project("p"));
         p.same_code().same_log("INFO");
     }
     t.assert_same_state("names with a space and with Cyrillic");
 
     // A token without the `list` permission is saved, with a warning.
     let tok = t.token("nolist");
-    let p = t.both(
-        &[
-            "auth", "-p", "nl", "--token", &tok, "-u", &url, "-P", "p-nolist",
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("nl", &tok).project("p-nolist"));
     p.same_code().same_log("WARNING").same_log("INFO");
     p.both_say(
         "Warning: token is valid but sandboxes are disabled on p-nolist (no 'list' permission).",
@@ -191,7 +163,7 @@ fn overwriting_asks_and_only_y_overwrites() {
     let mut t = Twin::new();
     let url = t.url();
     let first = t.token("ok");
-    t.both_ok(&["auth", "-p", "a", "--token", &first, "-u", &url, "-P", "p1"]);
+    t.both_ok(&t.save("a", &first).args());
 
     // No, end of input, an empty line (the default is N), anything but y.
     for answer in ["N\n", "", "\n", "yes\n"] {
@@ -253,9 +225,7 @@ fn refused_saves_exit_1_with_the_same_message_and_change_nothing() {
     let mut t = Twin::new();
     let url = t.url();
     let keep = t.token("ok");
-    t.both_ok(&[
-        "auth", "-p", "keep", "--token", &keep, "-u", &url, "-P", "p1",
-    ]);
+    t.both_ok(&t.save("keep", &keep).args());
 
     let cases: Vec<(&str, String, &str)> = vec![
         (

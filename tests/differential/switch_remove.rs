@@ -6,11 +6,11 @@ use crate::twin::Twin;
 fn three(t: &mut Twin) {
     let url = t.url();
     let (a, b, c) = (t.token("ok"), t.token("ok"), t.token("nolist"));
-    t.both_ok(&["auth", "-p", "a", "--token", &a, "-u", &url, "-P", "pa"]);
+    t.both_ok(&t.save("a", &a).project("pa").args());
     t.both_ok(&[
         "auth", "-p", "b", "--type", "jwt", "--token", &b, "-u", &url,
     ]);
-    t.both_ok(&["auth", "-p", "c", "--token", &c, "-u", &url, "-P", "pc"]);
+    t.both_ok(&t.save("c", &c).project("pc").args());
     t.assert_same_state("three profiles");
 }
 
@@ -36,8 +36,8 @@ fn switch_sets_the_active_profile_and_refuses_unknown_names() {
     // The switch survives a later save of another profile.
     let p = t.both(&["auth", "switch", "b"], &[], "");
     p.same_code();
-    let (url, tok) = (t.url(), t.token("ok"));
-    t.both_ok(&["auth", "-p", "d", "--token", &tok, "-u", &url, "-P", "pd"]);
+    let tok = t.token("ok");
+    t.both_ok(&t.save("d", &tok).project("pd").args());
     t.assert_same_state("switch, then save another profile");
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use contree_host::harness::support::Save;
 use contree_host::{MockApi, Outcome, Sandbox};
 use serde_json::Value;
 
@@ -62,9 +63,20 @@ impl Twin {
         self.ours.write_file(rel, contents);
     }
 
+    /// `auth -p NAME --token TOKEN -u URL -P p1` against this twin's mock.
+    pub fn save(&self, name: &str, token: &str) -> Save {
+        Save::new(token, &self.url()).name(name).project("p1")
+    }
+
+    /// A save run by both tools, with no extra environment and empty stdin.
+    pub fn both_save(&mut self, save: &Save) -> Pair {
+        self.both(&save.args(), &[], "")
+    }
+
     /// Runs `contree -o json ARGS` (Python) and `contree -f json ARGS` (ours),
     /// each in its own home, with the same extra environment and stdin.
-    pub fn both(&mut self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Pair {
+    pub fn both(&mut self, args: &[impl AsRef<str>], env: &[(&str, &str)], stdin: &str) -> Pair {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
         let label = format!("{args:?} env={env:?} stdin={stdin:?}");
         let mut py_args: Vec<String> = py_format("json").to_vec();
         py_args.extend(args.iter().map(|a| a.to_string()));
@@ -97,7 +109,7 @@ impl Twin {
 
     /// [`Twin::both`], asserting that both succeed (callers check the files
     /// with [`Twin::assert_same_state`] when the setup is done).
-    pub fn both_ok(&mut self, args: &[&str]) -> Pair {
+    pub fn both_ok(&mut self, args: &[impl AsRef<str>]) -> Pair {
         let pair = self.both(args, &[], "");
         assert_eq!((pair.py.code, pair.ours.code), (0, 0), "{}", pair.dump());
         pair

@@ -34,21 +34,7 @@ fn a_url_without_a_host_is_refused_with_the_reference_message() {
 fn a_redirect_on_save_gives_the_reference_message() {
     let mut t = Twin::new();
     let tok = t.token("redirect");
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "x",
-            "--token",
-            &tok,
-            "-u",
-            &t.url(),
-            "-P",
-            "p1",
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("x", &tok));
     p.same_code().same_log("ERROR");
     p.both_say("Token verification failed: unexpected HTTP status 302. Profile not changed.");
 }
@@ -82,21 +68,7 @@ fn switching_to_a_name_with_percent_matches_the_reference() {
 fn a_token_with_surrounding_spaces_is_saved_like_the_reference() {
     let mut t = Twin::new();
     let tok = format!(" {} ", t.token("ok"));
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "x",
-            "--token",
-            &tok,
-            "-u",
-            &t.url(),
-            "-P",
-            "p1",
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("x", &tok));
     p.same_code().same_log("ERROR");
     assert_eq!(p.py.code, 0, "{}", p.dump());
     t.assert_same_state("token with spaces");
@@ -109,21 +81,7 @@ fn a_token_with_surrounding_spaces_is_saved_like_the_reference() {
 fn a_tab_inside_a_value_is_saved_like_the_reference() {
     let mut t = Twin::new();
     let tok = t.token("ok");
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "x",
-            "--token",
-            &tok,
-            "-u",
-            &t.url(),
-            "-P",
-            "team\tproject",
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("x", &tok).project("team\tproject"));
     p.same_code().same_log("ERROR");
     assert_eq!(p.py.code, 0, "{}", p.dump());
     t.assert_same_state("a tab in the project");
@@ -137,21 +95,7 @@ fn a_tab_inside_a_value_is_saved_like_the_reference() {
 fn a_project_that_is_not_latin_1_is_refused_like_the_reference() {
     let mut t = Twin::new();
     let tok = t.token("ok");
-    let p = t.both(
-        &[
-            "auth",
-            "-p",
-            "x",
-            "--token",
-            &tok,
-            "-u",
-            &t.url(),
-            "-P",
-            "проект",
-        ],
-        &[],
-        "",
-    );
+    let p = t.both_save(&t.save("x", &tok).project("проект"));
     p.same_code()
         .both_say("Token verification failed: ")
         .both_say("Profile not changed.");

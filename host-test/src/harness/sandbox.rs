@@ -167,7 +167,6 @@ impl Sandbox {
             preopens: self.dirs(),
             stdin: Stdin::Bytes(stdin.into()),
             capture: true,
-            ..RunSpec::default()
         };
         let runner = Runner::shared().unwrap_or_else(|e| panic!("loading the component: {e:#}"));
         runner
@@ -183,7 +182,7 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let wasmtime = crate::wasmtime_cli()?;
+        let wasmtime = super::wasmtime_cli()?;
         let mut cmd = Command::new(wasmtime);
         cmd.args(["run", "-S", "http"]);
         for (dir, _) in self.dirs() {
@@ -192,7 +191,7 @@ impl Sandbox {
         for (k, v) in self.run_env() {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
-        cmd.arg(crate::component_path());
+        cmd.arg(super::component_path());
         cmd.args(args.into_iter().map(|a| a.as_ref().to_string()));
         cmd.env_clear()
             .stdin(Stdio::piped())

@@ -1,6 +1,16 @@
 //! A loopback HTTP/1.1 server standing in for the ConTree API's
 //! `GET /v1/whoami`. The bearer token picks the behaviour: its text before the
 //! first `-` (`ok-alice` behaves as `ok`), see [`MockApi`].
+//!
+//! This file is the server plumbing (accepting, reading requests, sending
+//! answers, stopping); [`behaviour`] is the table of what each token gets;
+//! [`body`] writes the whoami JSON, once.
+
+pub mod behaviour;
+pub mod body;
+
+pub use behaviour::Behaviour;
+pub use body::{TOKEN_EXPIRATION, uuid_of};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Read, Write};
@@ -10,16 +20,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
+use self::behaviour::Action;
 
 /// How often blocked connection threads look at the stop flag.
 const TICK: Duration = Duration::from_millis(20);
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 1 << 20;
 const TRICKLE_EVERY: Duration = Duration::from_millis(300);
-const BIG_BODY: usize = 3 << 20;
-/// 2030-01-01T00:00:00Z.
-pub const TOKEN_EXPIRATION: i64 = 1_893_456_000;
 
 /// One request as the server received it.
 #[derive(Clone, Debug)]
@@ -49,51 +56,29 @@ impl Request {
 
 /// The mock server; it stops, closing every connection, when dropped.
 ///
-/// Behaviour by token prefix, for paths ending in `/v1/whoami` (any other
-/// path answers 404):
-///
-/// | prefix | answer |
-/// | --- | --- |
-/// | `ok` | 200, a full whoami JSON with `permissions.list = true` |
-/// | `nolist` | 200, the same with `list: false` |
-/// | `nolistkey` | 200, `permissions: {}` |
-/// | `array` | 200, `[1,2]` |
-/// | `notjson` | 200, `<html>hi</html>` as text/html |
-/// | `empty` | 200, empty body |
-/// | `e401` / `e403` / `e500` / `e429` | that status, JSON `{"error": ...}` |
-/// | `flaky` | 503 the first time this exact token is seen, then as `ok` |
-/// | `slow` | as `ok` after [`MockApi::set_slow_ms`] (default 500 ms) |
-/// | `hang` | reads the request, never answers |
-/// | `trickle` | headers, then one body byte every 300 ms, forever |
-/// | `big` | 200, a 3 MiB JSON body |
-/// | `redirect` | 302 to `/v1/whoami-other` on this server |
-/// | `echo` | 401, `{"error": "invalid token TOKEN for this project"}` (a proxy echoing it) |
-/// | `echook` | 200, a whoami JSON whose `token_uuid` and a permission name are the token |
-/// | `escape` | 401 whose error holds OSC 52, bidi overrides and a newline before `[INFO] forged` |
-/// | anything else, or no token | 401 `{"error":"unknown token"}` |
-///
-/// Every answer waits [`MockApi::set_latency_ms`] first, and is sent with
-/// `Connection: close`.
+/// What each token gets is [`Behaviour`]'s table; any path not ending in
+/// `/v1/whoami` answers 404. Every answer waits [`MockApi::set_latency_ms`]
+/// first, and is sent with `Connection: close`.
 pub struct MockApi {
     addr: SocketAddr,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
 }
 
-struct Shared {
-    port: u16,
+pub(crate) struct Shared {
+    pub(crate) port: u16,
     stop: AtomicBool,
     latency_ms: AtomicU64,
-    slow_ms: AtomicU64,
+    pub(crate) slow_ms: AtomicU64,
     requests: Mutex<Vec<Request>>,
-    flaky_seen: Mutex<HashSet<String>>,
+    pub(crate) flaky_seen: Mutex<HashSet<String>>,
     /// Clones of open connections, shut down on drop to wake their threads.
     conns: Mutex<HashMap<u64, TcpStream>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     next_conn: AtomicU64,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking connection thread must not take the server down with it.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -224,7 +209,7 @@ impl Shared {
     }
 
     /// Sleeps `total`, or less if the server stops; false if it stopped.
-    fn sleep(&self, total: Duration) -> bool {
+    pub(crate) fn sleep(&self, total: Duration) -> bool {
         let end = Instant::now() + total;
         loop {
             if self.stopped() {
@@ -259,7 +244,7 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     )) {
         return;
     }
-    match decide(shared, &request) {
+    match behaviour::decide(shared, &request) {
         Action::Reply(reply) => {
             let _ = send(&mut stream, &reply);
         }
@@ -367,21 +352,16 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-enum Action {
-    Reply(Reply),
-    Hang,
-    Trickle,
-}
-
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+/// One HTTP answer.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn json(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+    pub(crate) fn json(status: u16, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             status,
             content_type: "application/json",
@@ -389,112 +369,6 @@ impl Reply {
             body: body.into(),
         }
     }
-}
-
-fn decide(shared: &Shared, request: &Request) -> Action {
-    let path = request.path.split('?').next().unwrap_or_default();
-    if !path.ends_with("/v1/whoami") || path.contains("//") {
-        return Action::Reply(Reply::json(404, r#"{"error":"not found"}"#));
-    }
-    let token = request.token().unwrap_or_default().to_string();
-    let prefix = token.split('-').next().unwrap_or_default();
-    let reply = match prefix {
-        "ok" => Reply::json(200, whoami(&token, "true")),
-        "nolist" => Reply::json(200, whoami(&token, "false")),
-        "nolistkey" => Reply::json(
-            200,
-            format!(
-                r#"{{"token_uuid":"{}","token_expiration":{TOKEN_EXPIRATION},"permissions":{{}},"operations_stat":{{}},"limits":{{}}}}"#,
-                uuid_of(&token)
-            ),
-        ),
-        "array" => Reply::json(200, "[1,2]"),
-        "notjson" => Reply {
-            content_type: "text/html",
-            ..Reply::json(200, "<html>hi</html>")
-        },
-        "empty" => Reply::json(200, ""),
-        "e401" => Reply::json(401, r#"{"error":"invalid token"}"#),
-        "e403" => Reply::json(403, r#"{"error":"forbidden"}"#),
-        "e500" => Reply::json(500, r#"{"error":"boom"}"#),
-        "e429" => Reply::json(429, r#"{"error":"too many requests"}"#),
-        "flaky" => {
-            if lock(&shared.flaky_seen).insert(token.clone()) {
-                Reply::json(503, r#"{"error":"unavailable"}"#)
-            } else {
-                Reply::json(200, whoami(&token, "true"))
-            }
-        }
-        "slow" => {
-            let wait = Duration::from_millis(shared.slow_ms.load(Ordering::SeqCst));
-            if !shared.sleep(wait) {
-                return Action::Hang;
-            }
-            Reply::json(200, whoami(&token, "true"))
-        }
-        "hang" => return Action::Hang,
-        "trickle" => return Action::Trickle,
-        "big" => Reply::json(200, big_body(&token)),
-        "redirect" => Reply {
-            headers: vec![(
-                "Location",
-                format!("http://127.0.0.1:{}/v1/whoami-other", shared.port),
-            )],
-            ..Reply::json(302, "")
-        },
-        "echo" => Reply::json(
-            401,
-            format!(r#"{{"error":"invalid token {token} for this project"}}"#),
-        ),
-        "echook" => Reply::json(
-            200,
-            format!(
-                r#"{{"token_uuid":"{token}","token_expiration":{TOKEN_EXPIRATION},"permissions":{{"list":true,"{token}":true}},"operations_stat":{{}},"limits":{{}}}}"#
-            ),
-        ),
-        "escape" => Reply::json(
-            401,
-            r#"{"error":"\u001b]52;c;cm0gLXJmIH4K\u0007 \u202eevil\u202c \u009b31m\u007f\n[INFO] forged"}"#,
-        ),
-        _ => Reply::json(401, r#"{"error":"unknown token"}"#),
-    };
-    Action::Reply(reply)
-}
-
-fn whoami(token: &str, list: &str) -> String {
-    format!(
-        r#"{{"token_uuid":"{}","token_expiration":{TOKEN_EXPIRATION},"permissions":{{"list":{list},"spawn":true,"import":false}},"operations_stat":{{"total":3}},"limits":{{"max_instances":10}}}}"#,
-        uuid_of(token)
-    )
-}
-
-fn big_body(token: &str) -> Vec<u8> {
-    let head = format!(
-        r#"{{"token_uuid":"{}","token_expiration":{TOKEN_EXPIRATION},"permissions":{{"list":true}},"operations_stat":{{}},"limits":{{}},"padding":""#,
-        uuid_of(token)
-    );
-    let tail = "\"}";
-    let mut body = head.into_bytes();
-    body.resize(BIG_BODY - tail.len(), b'x');
-    body.extend_from_slice(tail.as_bytes());
-    body
-}
-
-/// A stable, UUID-shaped id for a token.
-pub fn uuid_of(token: &str) -> String {
-    let hex: String = Sha256::digest(token.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 fn reason(status: u16) -> &'static str {
@@ -608,6 +482,11 @@ mod tests {
             ("array", 200, "[1,2]"),
             ("notjson-1", 200, "<html>hi</html>"),
             ("e401", 401, "invalid token"),
+            (
+                "e401echo-abc",
+                401,
+                "invalid token e401echo-abc for this project",
+            ),
             ("e403-a", 403, "forbidden"),
             ("e500", 500, "boom"),
             ("e429", 429, "error"),

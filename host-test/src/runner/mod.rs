@@ -1,6 +1,8 @@
-//! The embedding: one engine and one compiled component, instantiated afresh
-//! for every run with exactly the arguments, environment, directories and
-//! stdio that the run asks for.
+//! The wasmtime embedding shared by the launcher and the harness: one engine
+//! and one compiled component, instantiated afresh for every run with exactly
+//! the arguments, environment, directories and stdio that the run asks for.
+
+pub mod cache;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -13,7 +15,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::cache::{self, CacheUse};
+use self::cache::CacheUse;
 
 /// The exit code reported when the guest traps (a Rust panic in the guest
 /// aborts, which is a trap).
@@ -46,11 +48,9 @@ pub struct RunSpec {
     /// `(host directory, guest path)`, readable and writable.
     pub preopens: Vec<(PathBuf, String)>,
     pub stdin: Stdin,
-    /// Capture stdout/stderr into the [`Outcome`]; otherwise inherit them.
+    /// Capture stdout/stderr into the [`Outcome`]; otherwise inherit them
+    /// (or take what [`Runner::run_with`] sets).
     pub capture: bool,
-    /// With inherited stdio on a terminal: hide the typed token (see [`crate::terminal`]).
-    #[cfg(unix)]
-    pub echo_control: Option<std::sync::Arc<crate::terminal::EchoControl>>,
 }
 
 /// How a run ended.
@@ -124,15 +124,18 @@ impl Runner {
         Runner::new(&wasm, cache_dir)
     }
 
-    /// The runner of [`crate::component_path`], built once per process, with
-    /// the compile cache [`crate::test_cache_dir`] so that test binaries after
+    /// The runner of [`crate::harness::component_path`] (for tests), built
+    /// once per process, with the compile cache [`crate::harness::test_cache_dir`] so that test binaries after
     /// the first skip compilation.
     pub fn shared() -> anyhow::Result<&'static Runner> {
         static SHARED: OnceLock<Result<Runner, String>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
-                Runner::from_file(crate::component_path(), Some(crate::test_cache_dir()))
-                    .map_err(|err| format!("{err:#}"))
+                Runner::from_file(
+                    crate::harness::component_path(),
+                    Some(crate::harness::test_cache_dir()),
+                )
+                .map_err(|err| format!("{err:#}"))
             })
             .as_ref()
             .map_err(|err| anyhow::anyhow!("{err}"))
@@ -180,6 +183,16 @@ impl Runner {
     /// (for example a preopen that does not exist); whatever the guest does,
     /// traps included, ends up in the [`Outcome`].
     pub fn run(&self, spec: RunSpec) -> anyhow::Result<Outcome> {
+        self.run_with(spec, |_| {})
+    }
+
+    /// [`Runner::run`], with `customize` applied to the WASI context last
+    /// (the launcher replaces stdout and stderr with watched streams).
+    pub fn run_with(
+        &self,
+        spec: RunSpec,
+        customize: impl FnOnce(&mut WasiCtxBuilder),
+    ) -> anyhow::Result<Outcome> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(&spec.args).envs(&spec.env);
         for (host, guest) in &spec.preopens {
@@ -202,23 +215,10 @@ impl Runner {
             builder.stdout(stdout.clone()).stderr(stderr.clone());
             Some((stdout, stderr))
         } else {
-            #[cfg(unix)]
-            if let Some(control) = &spec.echo_control {
-                use crate::terminal::{Stream, Watched};
-                let watched = |stream| Watched {
-                    stream,
-                    control: control.clone(),
-                };
-                builder
-                    .stdout(watched(Stream::Stdout))
-                    .stderr(watched(Stream::Stderr));
-            } else {
-                builder.inherit_stdout().inherit_stderr();
-            }
-            #[cfg(not(unix))]
             builder.inherit_stdout().inherit_stderr();
             None
         };
+        customize(&mut builder);
 
         let host = Host {
             wasi: builder.build(),

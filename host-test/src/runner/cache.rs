@@ -36,12 +36,13 @@ pub fn load_component(
         return Ok((compile(engine, wasm)?, CacheUse::Uncached));
     };
     let path = entry_path(engine, wasm, dir);
-    if is_trusted(&path) {
-        // SAFETY: the file was written by `store` below, for this exact wasm,
-        // wasmtime version and engine configuration (all part of its name),
-        // and `is_trusted` checked that nobody else can have replaced it.
-        // wasmtime still validates its header and engine compatibility.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+    if let Some(bytes) = read_trusted(&path) {
+        // SAFETY: the bytes were written by `store` below, for this exact
+        // wasm, wasmtime version and engine configuration (all part of the
+        // file's name), and `read_trusted` read them from one open regular
+        // file that only we can have written. wasmtime still validates the
+        // header and engine compatibility.
+        if let Ok(component) = unsafe { Component::deserialize(engine, &bytes) } {
             return Ok((component, CacheUse::Hit));
         }
     }
@@ -107,22 +108,40 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Native code is only loaded from a file that we own and that nobody else can
-/// write, in a directory nobody else can write.
+/// The bytes of a cache entry, if it is safe to load native code from it:
+/// the directory and the file are each opened once without following a link
+/// (`O_NOFOLLOW`, the file relative to the open directory), and owner, mode
+/// and type are checked on what was opened (`fstat`), never on a path that
+/// could be swapped in between. The directory and the file must be ours and
+/// writable by nobody else, the file a regular one (`O_NONBLOCK`: a FIFO put
+/// there cannot hang the open).
 #[cfg(unix)]
-fn is_trusted(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
+pub fn read_trusted(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+
+    use rustix::fs::{FileType, Mode, OFlags};
+
+    let (dir, name) = (path.parent()?, path.file_name()?);
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let dir = rustix::fs::open(dir, flags | OFlags::DIRECTORY, Mode::empty()).ok()?;
     let uid = rustix::process::geteuid().as_raw();
-    let private = |p: &Path| {
-        std::fs::symlink_metadata(p).is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0)
-    };
-    let dir_ok = path.parent().is_some_and(private);
-    dir_ok && private(path) && path.is_file()
+    let private = |stat: &rustix::fs::Stat| stat.st_uid == uid && stat.st_mode & 0o022 == 0;
+    if !private(&rustix::fs::fstat(&dir).ok()?) {
+        return None;
+    }
+    let file = rustix::fs::openat(&dir, name, flags | OFlags::NONBLOCK, Mode::empty()).ok()?;
+    let stat = rustix::fs::fstat(&file).ok()?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile || !private(&stat) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+    std::fs::File::from(file).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 #[cfg(not(unix))]
-fn is_trusted(path: &Path) -> bool {
-    path.is_file()
+pub fn read_trusted(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
 }
 
 /// Feeds `Hash` output into SHA-256, which unlike `DefaultHasher` is stable.
@@ -212,8 +231,54 @@ mod tests {
         load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
         let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
         std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert!(!is_trusted(&entry));
+        assert!(read_trusted(&entry).is_none());
         let (_, used) = load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
         assert_eq!(used, CacheUse::Stored);
+    }
+
+    /// A planted link to a compiled component elsewhere is never loaded,
+    /// whether the entry or the cache directory is the link.
+    #[cfg(unix)]
+    #[test]
+    fn cache_entry_or_directory_behind_a_link_is_not_loaded() {
+        let engine = crate::runner::engine().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        load_component(&engine, WAT.as_bytes(), Some(&real)).unwrap();
+        let real_entry = entry_path(&engine, WAT.as_bytes(), &real);
+        assert!(read_trusted(&real_entry).is_some());
+
+        let linked_dir = dir.path().join("linked-dir");
+        std::os::unix::fs::symlink(&real, &linked_dir).unwrap();
+        let via_dir = entry_path(&engine, WAT.as_bytes(), &linked_dir);
+        assert!(via_dir.is_file(), "the path itself resolves");
+        assert!(read_trusted(&via_dir).is_none());
+
+        let linking = dir.path().join("linking");
+        std::fs::create_dir(&linking).unwrap();
+        let via_file = entry_path(&engine, WAT.as_bytes(), &linking);
+        std::os::unix::fs::symlink(&real_entry, &via_file).unwrap();
+        assert!(read_trusted(&via_file).is_none());
+        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(&linking)).unwrap();
+        assert_eq!(used, CacheUse::Stored, "compiled again, the link replaced");
+        assert!(!via_file.is_symlink());
+    }
+
+    /// A FIFO where the entry should be neither hangs the launch nor loads.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_as_cache_entry_does_not_hang() {
+        let engine = crate::runner::engine().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &entry,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert!(read_trusted(&entry).is_none());
     }
 }
