@@ -4,6 +4,7 @@
 
 mod common;
 
+mod ci_job;
 mod formats;
 mod hostile_servers;
 mod ini_compat;

@@ -1,136 +1,41 @@
 //! The reference: the Python `contree-cli` 0.9.4 from PyPI, installed once
-//! into `<workspace>/target/py-venv-contree-cli-0.9.4` and run with a
+//! into `<workspace>/target/py-venv-contree-cli-0.9.4` by the harness's
+//! shared venv maker (`contree_host::harness::python`), and run with a
 //! controlled environment.
 //!
-//! The venv is made at most once per test process (a `OnceLock`) and at most
-//! once per machine at a time (an exclusive lock on a file beside it, so
-//! parallel `cargo test` runs don't race). It is built in place, since a venv
-//! cannot be moved (its scripts name its interpreter by absolute path), and
-//! marked ready only when `pip install` has finished and the packages import;
-//! a venv left half-built by an interrupted run is thrown away and rebuilt.
-//!
-//! Environment knobs: `CONTREE_DIFFERENTIAL_PYTHON` picks the interpreter
-//! that creates the venv (default `python3` on `PATH`); `CARGO_TARGET_DIR`
-//! moves the venv along with the target directory.
+//! `CONTREE_TEST_PYTHON` picks the interpreter that creates the venv
+//! (default `python3` on `PATH`); `CARGO_TARGET_DIR` moves it along with the
+//! target directory.
 
-use std::fs::{self, File};
-use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use contree_host::Outcome;
+use contree_host::harness::python::{self, Packages, run_limited};
 
 pub const CLI_VERSION: &str = "0.9.4";
-const READY_MARK: &str = ".contree-differential-ready";
 /// A run of the Python CLI that takes longer than this is killed: it retries
 /// some failures forever, and a test must fail rather than hang.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-const INSTALL_LIMIT: Duration = Duration::from_secs(600);
+
+const REFERENCE: Packages<'static> = Packages {
+    name: "py-venv-contree-cli-0.9.4",
+    requirements: &["contree-cli==0.9.4"],
+    check: "import importlib.metadata as m, contree_client.profiles, contree_cli.cli.auth; \
+            assert m.version('contree-cli') == '0.9.4'",
+};
 
 /// The ready venv (panics with the reason if it cannot be made).
 pub fn venv() -> &'static Path {
-    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match VENV.get_or_init(prepare) {
-        Ok(path) => path,
-        Err(e) => panic!("the Python contree-cli {CLI_VERSION} reference is not available: {e}"),
-    }
-}
-
-fn target_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host-test/ has a parent")
-        .to_path_buf();
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir), // joining an absolute path replaces it
-        None => workspace.join("target"),
-    }
-}
-
-fn prepare() -> Result<PathBuf, String> {
-    let target = target_dir();
-    fs::create_dir_all(&target).map_err(|e| format!("creating {}: {e}", target.display()))?;
-    let dir = target.join(format!("py-venv-contree-cli-{CLI_VERSION}"));
-    if usable(&dir) {
-        return Ok(dir);
-    }
-    let lock_path = target.join(format!("py-venv-contree-cli-{CLI_VERSION}.lock"));
-    let lock =
-        File::create(&lock_path).map_err(|e| format!("creating {}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-    // Another process may have finished it while we waited.
-    if usable(&dir) {
-        return Ok(dir);
-    }
-    if dir.exists() {
-        fs::remove_dir_all(&dir)
-            .map_err(|e| format!("removing the half-built {}: {e}", dir.display()))?;
-    }
-    let python = std::env::var("CONTREE_DIFFERENTIAL_PYTHON").unwrap_or_else(|_| "python3".into());
-    eprintln!(
-        "differential: creating {} with {python} and pip (once)",
-        dir.display()
-    );
-    let started = Instant::now();
-    let mut venv = Command::new(&python);
-    venv.arg("-m").arg("venv").arg(&dir);
-    checked(venv, "python3 -m venv")?;
-    let mut pip = Command::new(dir.join("bin/python"));
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ])
-    .arg(format!("contree-cli=={CLI_VERSION}"));
-    checked(pip, "pip install contree-cli")?;
-    if !importable(&dir) {
-        return Err(format!(
-            "{} was installed but contree-cli {CLI_VERSION} does not import",
-            dir.display()
-        ));
-    }
-    fs::write(dir.join(READY_MARK), CLI_VERSION)
-        .map_err(|e| format!("marking the venv ready: {e}"))?;
-    eprintln!("differential: venv ready in {:.1?}", started.elapsed());
-    drop(lock);
-    Ok(dir)
-}
-
-fn usable(dir: &Path) -> bool {
-    dir.join(READY_MARK).is_file() && dir.join("bin/contree").is_file() && importable(dir)
-}
-
-fn importable(dir: &Path) -> bool {
-    let check = format!(
-        "import importlib.metadata as m, contree_client.profiles, contree_cli.cli.auth; \
-         assert m.version('contree-cli') == '{CLI_VERSION}'"
-    );
-    Command::new(dir.join("bin/python"))
-        .args(["-c", &check])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn checked(mut cmd: Command, what: &str) -> Result<(), String> {
-    cmd.stdin(Stdio::null());
-    let out = run_limited(cmd, Vec::new(), INSTALL_LIMIT).map_err(|e| format!("{what}: {e}"))?;
-    if out.code != 0 {
-        return Err(format!(
-            "{what} exited {}:\n{}{}",
-            out.code, out.stdout, out.stderr
-        ));
-    }
-    Ok(())
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        python::venv(&REFERENCE).unwrap_or_else(|e| {
+            panic!("the Python contree-cli {CLI_VERSION} reference is not available: {e}")
+        })
+    })
 }
 
 /// Runs `<venv>/bin/contree ARGS...` with only the given environment (plus
@@ -170,55 +75,6 @@ fn controlled_env(cmd: &mut Command, env: &[(String, String)]) {
                 .map_err(std::io::Error::from)
         });
     }
-}
-
-/// Runs to completion with everything captured, killing it after `limit`.
-fn run_limited(mut cmd: Command, stdin: Vec<u8>, limit: Duration) -> Result<Outcome, String> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("starting {cmd:?}: {e}"))?;
-    let mut input = child.stdin.take().expect("piped stdin");
-    let feeder = thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = err_reader.join().unwrap_or_default();
-            return Err(format!(
-                "still running after {limit:?}, killed; stderr so far:\n{}",
-                String::from_utf8_lossy(&stderr)
-            ));
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let _ = feeder.join();
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    Ok(Outcome {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        trap: None,
-    })
 }
 
 /// What the Python library's own reader (`contree_client.profiles.load_profiles`)

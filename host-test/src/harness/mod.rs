@@ -3,6 +3,7 @@
 //! ConTree API, and the helpers every test suite shares.
 
 pub mod mock_api;
+pub mod python;
 pub mod sandbox;
 pub mod support;
 
@@ -20,9 +21,10 @@ pub fn test_cache_dir() -> &'static Path {
     Path::new(env!("CONTREE_HOST_TEST_CACHE_DIR"))
 }
 
-/// The first `wasmtime` executable on `PATH`, if any.
+/// The stock `wasmtime` CLI: on `PATH`, else installed under `target/`
+/// (see [`python::stock_wasmtime`]).
 pub fn wasmtime_cli() -> Option<PathBuf> {
-    on_path("wasmtime")
+    python::stock_wasmtime()
 }
 
 /// The first executable called `name` on `PATH`.
