@@ -38,7 +38,12 @@ fn main() {
     ensure_guest_target();
     // Both builds end in a single-threaded LTO link: run them side by side.
     let tool_build = tool::spawn(&workspace, &out_dir);
-    let wasm = build_guest(&workspace);
+    // The component hosts load carries its WIT docs (see build/tool.rs).
+    let wasm = workspace
+        .join("target")
+        .join("guest")
+        .join("contree_auth.wasm");
+    tool::documented(&build_guest(&workspace), &wasm, &workspace, "command");
     println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
     let tool_wasm = tool::finish(tool_build, &workspace);
     println!(

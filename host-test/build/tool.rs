@@ -3,7 +3,8 @@
 //! no `wasi:cli/run`, no `wasi:cli/exit.exit-with-code`). Built into a target
 //! dir of its own (a cdylib's output name carries no feature hash, so the two
 //! builds would overwrite each other) and handed over with the WIT docs
-//! appended as a `package-docs` custom section (see `package_docs` below).
+//! appended as a `package-docs` custom section (see `package_docs` below),
+//! as the command build is (`documented`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -61,25 +62,28 @@ pub fn finish(mut build: ToolBuild, workspace: &Path) -> PathBuf {
         ));
     }
     let built = guest_wasm(&build.target_dir);
-    let mut wasm = match std::fs::read(&built) {
-        Ok(bytes) => bytes,
-        Err(e) => fail(&format!("reading {}: {e}", built.display())),
-    };
-    let section = match package_docs::custom_section(&workspace.join("wit"), TOOL_WORLD) {
-        Ok(section) => section,
-        Err(e) => fail(&format!(
-            "reading the WIT docs of world `{TOOL_WORLD}`: {e}"
-        )),
-    };
-    // A custom section may follow the last section of a component.
-    wasm.extend_from_slice(&section);
     let out = build
         .target_dir
         .join(format!("{}_tool.wasm", GUEST_PACKAGE.replace('-', "_")));
-    if let Err(e) = std::fs::write(&out, wasm) {
+    documented(&built, &out, workspace, TOOL_WORLD);
+    out
+}
+
+/// Writes `built` to `out` with the docs of `world` (in `wit/`) appended as a
+/// `package-docs` custom section, which may follow a component's last section.
+pub fn documented(built: &Path, out: &Path, workspace: &Path, world: &str) {
+    let mut wasm = match std::fs::read(built) {
+        Ok(bytes) => bytes,
+        Err(e) => fail(&format!("reading {}: {e}", built.display())),
+    };
+    let section = match package_docs::custom_section(&workspace.join("wit"), world) {
+        Ok(section) => section,
+        Err(e) => fail(&format!("reading the WIT docs of world `{world}`: {e}")),
+    };
+    wasm.extend_from_slice(&section);
+    if let Err(e) = std::fs::write(out, wasm) {
         fail(&format!("writing {}: {e}", out.display()));
     }
-    out
 }
 
 /// The `package-docs` custom section, as `wit-parser` decodes it from a

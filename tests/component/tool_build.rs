@@ -1,6 +1,6 @@
 //! SPEC §6, the tool-shaped build (`--no-default-features`, the `tool` world):
 //! what it imports and exports as `wasm-tools` reads it, the WIT docs carried
-//! inside it, typed functions that never write to stdout, and the
+//! inside it (and inside the command build), typed functions that never write to stdout, and the
 //! single-preopen config-home rule, in the tool build and the CLI alike.
 
 use std::path::{Path, PathBuf};
@@ -125,7 +125,7 @@ fn words(text: &str) -> String {
 }
 
 #[test]
-fn tool_build_carries_the_wit_docs() {
+fn both_builds_carry_the_wit_docs() {
     let Some(tools) = python_env::wasm_tools("the tool build's docs check") else {
         return;
     };
@@ -147,21 +147,25 @@ fn tool_build_carries_the_wit_docs() {
     let functions = interface["functions"].as_object().expect("functions");
     assert_eq!(functions.len(), 5);
 
-    let printed = words(&wasm_tools(
-        &tools,
-        &["component", "wit", path_str(tool_component_path())],
-    ));
     let package_docs = package["docs"]["contents"].as_str().expect("package docs");
-    assert!(printed.contains(&words(package_docs)), "{printed}");
-    for (name, function) in functions {
-        let docs = function["docs"]["contents"]
-            .as_str()
-            .unwrap_or_else(|| panic!("`{name}` has no doc comment in wit/"));
-        let expected = format!("`{name}`: {}", words(docs));
+    for wasm in [tool_component_path(), contree_host::component_path()] {
+        let printed = words(&wasm_tools(&tools, &["component", "wit", path_str(wasm)]));
         assert!(
-            printed.contains(&expected),
-            "the docs of `{name}` are not in the tool build:\n{expected}\n---\n{printed}"
+            printed.contains(&words(package_docs)),
+            "{}: {printed}",
+            wasm.display()
         );
+        for (name, function) in functions {
+            let docs = function["docs"]["contents"]
+                .as_str()
+                .unwrap_or_else(|| panic!("`{name}` has no doc comment in wit/"));
+            let expected = format!("`{name}`: {}", words(docs));
+            assert!(
+                printed.contains(&expected),
+                "the docs of `{name}` are not in {}:\n{expected}\n---\n{printed}",
+                wasm.display()
+            );
+        }
     }
 }
 
