@@ -1,5 +1,9 @@
 //! Builds the `contree-auth` guest component for `wasm32-wasip2` and hands its
-//! path to the crate as `CONTREE_AUTH_WASM`.
+//! path to the crate as `CONTREE_AUTH_WASM`; the tool-shaped build (no
+//! `wasi:cli/run`) goes alongside as `CONTREE_AUTH_TOOL_WASM` (see `build/tool.rs`).
+
+#[path = "build/tool.rs"]
+mod tool;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -29,9 +33,23 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
 
-    let wasm = build_guest(&workspace);
+    ensure_guest_target();
+    // Both builds end in a single-threaded LTO link: run them side by side.
+    let tool_build = tool::spawn(&workspace, &out_dir);
+    // The component hosts load carries its WIT docs (see build/tool.rs).
+    let wasm = workspace
+        .join("target")
+        .join("guest")
+        .join("contree_auth.wasm");
+    tool::documented(&build_guest(&workspace), &wasm, &workspace, "command");
     println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
+    let tool_wasm = tool::finish(tool_build, &workspace);
+    println!(
+        "cargo:rustc-env=CONTREE_AUTH_TOOL_WASM={}",
+        tool_wasm.display()
+    );
     println!(
         "cargo:rustc-env=CONTREE_HOST_TEST_CACHE_DIR={}",
         out_dir.join("cache").join("contree-auth").display()
@@ -90,9 +108,44 @@ fn ensure_guest_target() {
 }
 
 fn build_guest(workspace: &Path) -> PathBuf {
-    ensure_guest_target();
     // A target dir of its own: the outer cargo holds the lock on the default one.
     let target_dir = workspace.join("target").join("guest");
+    let mut cmd = guest_cargo(workspace, &target_dir);
+    let output = match cmd.output() {
+        Ok(output) => output,
+        Err(err) => fail(&format!("could not run cargo to build the guest: {err}")),
+    };
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        fail(&format!(
+            "building the guest component failed ({}): cargo build --profile {GUEST_PROFILE} --locked \
+             --target {GUEST_TARGET} --package {GUEST_PACKAGE} --target-dir {}",
+            output.status,
+            target_dir.display()
+        ));
+    }
+    guest_wasm(&target_dir)
+}
+
+/// Where a guest build into `target_dir` leaves the component.
+fn guest_wasm(target_dir: &Path) -> PathBuf {
+    let wasm = target_dir
+        .join(GUEST_TARGET)
+        .join(GUEST_PROFILE)
+        .join(format!("{}.wasm", GUEST_PACKAGE.replace('-', "_")));
+    if !wasm.is_file() {
+        fail(&format!(
+            "the guest build succeeded but {} is missing",
+            wasm.display()
+        ));
+    }
+    wasm
+}
+
+/// `cargo build` of the guest into `target_dir`, cleared of what the outer
+/// build passes down.
+fn guest_cargo(workspace: &Path, target_dir: &Path) -> Command {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
@@ -106,7 +159,7 @@ fn build_guest(workspace: &Path) -> PathBuf {
         ])
         .args(["--package", GUEST_PACKAGE])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     // Flags and wrappers meant for the outer (native) build would break or
     // re-lint the wasm build: RUSTFLAGS may carry host-only codegen flags,
     // and under `cargo clippy` the workspace wrapper is clippy-driver.
@@ -127,33 +180,7 @@ fn build_guest(workspace: &Path) -> PathBuf {
     if env::var_os("CARGO_CFG_MIRI").is_some() {
         cmd.env_remove("RUSTC").env_remove("RUSTC_WRAPPER");
     }
-
-    let output = match cmd.output() {
-        Ok(output) => output,
-        Err(err) => fail(&format!("could not run cargo to build the guest: {err}")),
-    };
-    if !output.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&output.stdout));
-        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-        fail(&format!(
-            "building the guest component failed ({}): cargo build --profile {GUEST_PROFILE} --locked \
-             --target {GUEST_TARGET} --package {GUEST_PACKAGE} --target-dir {}",
-            output.status,
-            target_dir.display()
-        ));
-    }
-
-    let wasm = target_dir
-        .join(GUEST_TARGET)
-        .join(GUEST_PROFILE)
-        .join(format!("{}.wasm", GUEST_PACKAGE.replace('-', "_")));
-    if !wasm.is_file() {
-        fail(&format!(
-            "the guest build succeeded but {} is missing",
-            wasm.display()
-        ));
-    }
-    wasm
+    cmd
 }
 
 fn wasmtime_version(lock: &Path) -> String {

@@ -84,24 +84,22 @@ pub struct Removal {
     pub deleted_files: Vec<String>,
 }
 
-/// Where every face learns that it cannot find its files.
-pub const NO_CONFIG_HOME: &str = "cannot find the config directory: set CONTREE_HOME (or HOME) and give the component access to it (wasmtime run --dir DIR --env CONTREE_HOME=DIR)";
-
 impl<'a> Context<'a> {
     /// The one constructor every face uses: the config home from the
-    /// environment (`CONTREE_HOME`, `XDG_CONFIG_HOME`, `HOME`), else the
-    /// directory of an explicit config file (`-c`); `CONTREE_PROFILE` as the
-    /// active-profile override.
+    /// environment (`CONTREE_HOME`, `XDG_CONFIG_HOME`, `HOME`, else a single
+    /// preopened directory), else the directory of an explicit config file
+    /// (`-c`); `CONTREE_PROFILE` as the active-profile override.
     pub fn new(
         env: &Environment,
         config: Option<&str>,
         transport: &'a dyn Transport,
     ) -> Result<Context<'a>, AuthError> {
         let config = config.map(|path| env.expand_user(path));
-        let home = env
-            .contree_home()
-            .or_else(|| config.as_ref().and_then(|c| c.parent().map(Into::into)))
-            .ok_or_else(|| AuthError::Io(NO_CONFIG_HOME.to_string()))?;
+        let home = match (env.config_home(), config.as_ref().and_then(|c| c.parent())) {
+            (Ok(home), _) => home,
+            (Err(_), Some(dir)) => dir.to_path_buf(),
+            (Err(why), None) => return Err(AuthError::Io(why)),
+        };
         Ok(Context {
             store: Store::new(home, config),
             transport,

@@ -1,41 +1,80 @@
-//! The component's two faces: `wasi:cli/run` (the CLI) and the typed
-//! `contree:auth/profiles` interface. Both build a [`Context`] from what the
-//! host passed (environment, preopens, `wasi:http`) and call [`crate::api`].
+//! The component's two faces: `wasi:cli/run` (the CLI, `command` feature
+//! only) and the typed `contree:auth/profiles` interface. Both build a
+//! [`Context`] from what the host passed (environment, preopens, `wasi:http`)
+//! and call [`crate::api`].
+//!
+//! The cargo feature picks the world of `wit/`: `command` (default) exports
+//! `wasi:cli/run` too; without it the build is the `tool` world, whose only
+//! exports are the typed functions, none of which writes to stdout.
 
-use std::io::{BufReader, Write};
+use std::path::PathBuf;
 
 use crate::api::{self, Context, ProfileView};
-use crate::cli;
 use crate::config::env::Environment;
-use crate::config::profile::{AuthType, Secret};
+use crate::config::profile::{self, AuthType, Secret};
 use crate::error::AuthError;
 use crate::http::wasi::WasiHttp;
 use crate::probe::ProbeStatus;
 
-wit_bindgen::generate!({
-    path: "wit",
-    world: "contree-auth",
-});
+/// The WASI interfaces the worlds import: bindings come from `wasip2`.
+macro_rules! generate_world {
+    ($world:tt) => {
+        wit_bindgen::generate!({
+            path: "wit",
+            world: $world,
+            with: {
+                "wasi:cli/environment@0.2.12": wasip2::cli::environment,
+                "wasi:cli/exit@0.2.12": wasip2::cli::exit,
+                "wasi:cli/stdin@0.2.12": wasip2::cli::stdin,
+                "wasi:cli/stdout@0.2.12": wasip2::cli::stdout,
+                "wasi:cli/stderr@0.2.12": wasip2::cli::stderr,
+                "wasi:cli/terminal-input@0.2.12": wasip2::cli::terminal_input,
+                "wasi:cli/terminal-output@0.2.12": wasip2::cli::terminal_output,
+                "wasi:cli/terminal-stdin@0.2.12": wasip2::cli::terminal_stdin,
+                "wasi:cli/terminal-stdout@0.2.12": wasip2::cli::terminal_stdout,
+                "wasi:cli/terminal-stderr@0.2.12": wasip2::cli::terminal_stderr,
+                "wasi:clocks/monotonic-clock@0.2.12": wasip2::clocks::monotonic_clock,
+                "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
+                "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
+                "wasi:filesystem/preopens@0.2.12": wasip2::filesystem::preopens,
+                "wasi:io/error@0.2.12": wasip2::io::error,
+                "wasi:io/poll@0.2.12": wasip2::io::poll,
+                "wasi:io/streams@0.2.12": wasip2::io::streams,
+                "wasi:random/insecure-seed@0.2.12": wasip2::random::insecure_seed,
+                "wasi:http/types@0.2.12": wasip2::http::types,
+                "wasi:http/outgoing-handler@0.2.12": wasip2::http::outgoing_handler,
+            },
+        });
+    };
+}
+
+#[cfg(feature = "command")]
+generate_world!("contree:auth/command@0.2.0");
+#[cfg(not(feature = "command"))]
+generate_world!("contree:auth/tool@0.2.0");
 
 use exports::contree::auth::profiles as wit;
 
 struct Component;
 
-impl wasip2::exports::cli::run::Guest for Component {
+#[cfg(feature = "command")]
+impl exports::wasi::cli::run::Guest for Component {
     fn run() -> Result<(), ()> {
+        use std::io::{BufReader, Write};
+
         let args: Vec<String> = std::env::args().collect();
-        let env = Environment::new(std::env::vars());
+        let env = environment();
         let stdin = std::io::stdin();
         let mut stdin = BufReader::new(stdin.lock());
         let mut stdout = std::io::stdout().lock();
         let mut stderr = std::io::stderr().lock();
-        let mut io = cli::Io {
+        let mut io = crate::cli::Io {
             stdin: &mut stdin,
             stdout: &mut stdout,
             stderr: &mut stderr,
             stdout_is_terminal: wasip2::cli::terminal_stdout::get_terminal_stdout().is_some(),
         };
-        let code = cli::run(&args, &env, &mut io, &WasiHttp);
+        let code = crate::cli::run(&args, &env, &mut io, &WasiHttp);
         let _ = stdout.flush();
         let _ = stderr.flush();
         match code {
@@ -50,11 +89,20 @@ impl wasip2::exports::cli::run::Guest for Component {
     }
 }
 
-wasip2::cli::command::export!(Component);
+/// The environment variables and the guest paths of the preopened
+/// directories, which `config::env` turns into the config home.
+fn environment() -> Environment {
+    let preopens = wasip2::filesystem::preopens::get_directories()
+        .into_iter()
+        .map(|(_descriptor, path)| PathBuf::from(path));
+    Environment::new(std::env::vars()).with_preopens(preopens)
+}
 
 /// The context the environment points at, as for the CLI without `-c`.
 fn context(transport: &WasiHttp) -> Result<Context<'_>, wit::AuthError> {
-    let env = Environment::new(std::env::vars());
+    let env = environment();
+    // Checked here for its message, which names what the host should pass.
+    env.config_home().map_err(wit::AuthError::Io)?;
     Ok(Context::new(&env, None, transport)?)
 }
 
@@ -72,11 +120,16 @@ impl From<AuthError> for wit::AuthError {
                 message,
             } => wit::AuthError::ConfigParse(wit::ParseError {
                 path,
-                line,
+                // The core says 0 for "not about one line".
+                line: (line != 0).then_some(line),
                 message,
             }),
             AuthError::VerificationFailed { status, message } => {
-                wit::AuthError::VerificationFailed(wit::HttpFailure { status, message })
+                wit::AuthError::VerificationFailed(wit::HttpFailure {
+                    // The core says 0 when no request was made.
+                    status: (status != 0).then_some(status),
+                    message,
+                })
             }
             AuthError::Network(m) => wit::AuthError::Network(m),
             AuthError::Timeout(m) => wit::AuthError::Timeout(m),
@@ -93,12 +146,15 @@ fn auth_type(name: &str) -> wit::AuthType {
 }
 
 fn profile(view: ProfileView) -> wit::Profile {
+    // The core's views carry the CLI's text: "" for no project and the
+    // `<no token>` placeholder for no token; WIT says none.
+    let no_token = profile::token_sha256(None);
     wit::Profile {
         auth_type: auth_type(&view.auth_type),
         name: view.name,
         url: view.url,
-        project: view.project,
-        token_sha256: view.token_sha256,
+        project: Some(view.project).filter(|p| !p.is_empty()),
+        token_sha256: Some(view.token_sha256).filter(|sha| *sha != no_token),
         active: view.active,
     }
 }
@@ -122,8 +178,8 @@ impl wit::Guest for Component {
                     detail: entry.probe.detail,
                 })
                 .collect(),
-            active: listing.active,
-            active_exists: listing.active_exists,
+            active: listing.active_exists.then(|| listing.active.clone()),
+            missing_active: (!listing.active_exists).then_some(listing.active),
         })
     }
 
@@ -167,11 +223,22 @@ impl wit::Guest for Component {
         Ok(wit::WhoamiInfo {
             token_uuid: info.token_uuid,
             token_expiration: info.token_expiration,
-            permissions: info.permissions,
-            limits: info.limits,
-            operations_stat: info.operations_stat,
+            permissions: info
+                .permissions
+                .into_iter()
+                .map(|(name, granted)| wit::Permission { name, granted })
+                .collect(),
+            limits: named_counts(info.limits),
+            operations_stat: named_counts(info.operations_stat),
         })
     }
+}
+
+fn named_counts(pairs: Vec<(String, i64)>) -> Vec<wit::NamedCount> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| wit::NamedCount { name, value })
+        .collect()
 }
 
 export!(Component);

@@ -1,61 +1,232 @@
-//! Typed calls of the component's `contree:auth/profiles` export, as an
-//! embedding host makes them (`wasmtime::component::bindgen!` over `wit/`).
+//! Typed calls of the component's `contree:auth/profiles@0.2.0` export, as
+//! an embedding host makes them (`wasmtime::component::bindgen!` over the
+//! `tool` world of `wit/`, which both builds implement; the WASI imports map
+//! onto wasmtime-wasi's own bindings, so nothing is generated for them).
 
-use wasmtime::Store;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::runner::Host;
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "contree-auth",
+    world: "contree:auth/tool@0.2.0",
+    with: {
+        "wasi:cli": wasmtime_wasi::p2::bindings::sync::cli,
+        "wasi:clocks": wasmtime_wasi::p2::bindings::sync::clocks,
+        "wasi:filesystem": wasmtime_wasi::p2::bindings::sync::filesystem,
+        "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
+        "wasi:random": wasmtime_wasi::p2::bindings::sync::random,
+        "wasi:http": wasmtime_wasi_http::p2::bindings::sync::http,
+    },
 });
 
 pub use exports::contree::auth::profiles::{
-    AuthError, AuthType, Listing, ProbeStatus, Profile, ProfileStatus, Removal, SaveOutcome,
-    SaveRequest, WhoamiInfo,
+    AuthError, AuthType, HttpFailure, InvalidField, Listing, NamedCount, ParseError, Permission,
+    ProbeStatus, Profile, ProfileStatus, Removal, SaveOutcome, SaveRequest, WhoamiInfo,
 };
+
+/// The tool-shaped build (`--no-default-features`: no `wasi:cli/run`, no
+/// `exit-with-code`, the WIT docs in a `package-docs` section), built by
+/// `build.rs` beside [`crate::component_path`].
+pub fn tool_component_path() -> &'static Path {
+    Path::new(env!("CONTREE_AUTH_TOOL_WASM"))
+}
+
+/// The names the runner knows the bindings by (both builds export the same
+/// interface, so one set of bindings serves both).
+pub type ContreeAuth = Tool;
+pub type ContreeAuthPre<T> = ToolPre<T>;
 
 /// One instance and its store. Each method is one export call; the outer
 /// `Result` is a trap, the inner one the function's `result<_, auth-error>`.
 pub struct Typed {
     pub(crate) store: Store<Host>,
-    pub(crate) bindings: ContreeAuth,
+    pub(crate) bindings: Tool,
+}
+
+/// The five calls, for [`Typed`] and [`ToolTyped`] alike.
+macro_rules! typed_calls {
+    () => {
+        pub fn list_profiles(
+            &mut self,
+            offline: bool,
+        ) -> wasmtime::Result<Result<Listing, AuthError>> {
+            self.bindings
+                .contree_auth_profiles()
+                .call_list_profiles(&mut self.store, offline)
+        }
+
+        pub fn save_profile(
+            &mut self,
+            request: &SaveRequest,
+        ) -> wasmtime::Result<Result<SaveOutcome, AuthError>> {
+            self.bindings
+                .contree_auth_profiles()
+                .call_save_profile(&mut self.store, request)
+        }
+
+        pub fn switch_profile(&mut self, name: &str) -> wasmtime::Result<Result<(), AuthError>> {
+            self.bindings
+                .contree_auth_profiles()
+                .call_switch_profile(&mut self.store, name)
+        }
+
+        pub fn remove_profile(
+            &mut self,
+            name: &str,
+        ) -> wasmtime::Result<Result<Removal, AuthError>> {
+            self.bindings
+                .contree_auth_profiles()
+                .call_remove_profile(&mut self.store, name)
+        }
+
+        pub fn whoami(
+            &mut self,
+            name: Option<&str>,
+        ) -> wasmtime::Result<Result<WhoamiInfo, AuthError>> {
+            self.bindings
+                .contree_auth_profiles()
+                .call_whoami(&mut self.store, name)
+        }
+    };
 }
 
 impl Typed {
-    pub fn list_profiles(&mut self, offline: bool) -> wasmtime::Result<Result<Listing, AuthError>> {
-        self.bindings
-            .contree_auth_profiles()
-            .call_list_profiles(&mut self.store, offline)
+    typed_calls!();
+}
+
+/// The tool-shaped build, linked the way a capability host links it: WASI 0.2
+/// and outgoing `wasi:http`, nothing else. Compiled once per process.
+pub struct ToolRunner {
+    engine: Engine,
+    pre: ToolPre<ToolHost>,
+}
+
+/// The store of a [`ToolRunner`] instance; its stdout and stderr are kept so
+/// that tests can check what the typed functions wrote there.
+pub struct ToolHost {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl WasiView for ToolHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for ToolHost {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+impl ToolRunner {
+    /// Compiles (or loads from the compile cache) and links `wasm`. Linking
+    /// fails if the component imports anything beyond WASI 0.2 and `wasi:http`.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<ToolRunner> {
+        let engine = crate::runner::engine()?;
+        let (component, _) = crate::cache::load_component(&engine, wasm, cache_dir)?;
+        let mut linker = Linker::<ToolHost>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("linking the tool component")?;
+        let pre = ToolPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the tool component does not export contree:auth/profiles@0.2.0")?;
+        Ok(ToolRunner { engine, pre })
     }
 
-    pub fn save_profile(
-        &mut self,
-        request: &SaveRequest,
-    ) -> wasmtime::Result<Result<SaveOutcome, AuthError>> {
-        self.bindings
-            .contree_auth_profiles()
-            .call_save_profile(&mut self.store, request)
+    /// The runner of [`tool_component_path`], with a compile cache beside the
+    /// command build's.
+    pub fn shared() -> &'static ToolRunner {
+        static SHARED: OnceLock<Result<ToolRunner, String>> = OnceLock::new();
+        let runner = SHARED.get_or_init(|| {
+            let wasm = std::fs::read(tool_component_path()).map_err(|e| e.to_string())?;
+            let cache = crate::test_cache_dir().with_file_name("contree-auth-tool");
+            ToolRunner::new(&wasm, Some(&cache)).map_err(|err| format!("{err:#}"))
+        });
+        match runner {
+            Ok(runner) => runner,
+            Err(err) => panic!("loading the tool component: {err}"),
+        }
     }
 
-    pub fn switch_profile(&mut self, name: &str) -> wasmtime::Result<Result<(), AuthError>> {
-        self.bindings
-            .contree_auth_profiles()
-            .call_switch_profile(&mut self.store, name)
+    /// A fresh instance seeing only `env` and `preopens` (`(host dir, guest path)`).
+    pub fn instantiate(
+        &self,
+        env: &[(String, String)],
+        preopens: &[(PathBuf, String)],
+    ) -> anyhow::Result<ToolTyped> {
+        let stdout = MemoryOutputPipe::new(1 << 20);
+        let stderr = MemoryOutputPipe::new(1 << 20);
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .envs(env)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone());
+        for (host, guest) in preopens {
+            builder
+                .preopened_dir(host, guest, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("opening {} for the component", host.display()))?;
+        }
+        let host = ToolHost {
+            wasi: builder.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            stdout,
+            stderr,
+        };
+        let mut store = Store::new(&self.engine, host);
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating the tool component")?;
+        Ok(ToolTyped { store, bindings })
+    }
+}
+
+/// An instance of the tool build: the same calls as [`Typed`], and what the
+/// instance wrote to stdout and stderr.
+pub struct ToolTyped {
+    store: Store<ToolHost>,
+    bindings: Tool,
+}
+
+impl ToolTyped {
+    typed_calls!();
+
+    /// Everything the instance wrote to stdout so far.
+    pub fn stdout(&self) -> Vec<u8> {
+        self.store.data().stdout.contents().to_vec()
     }
 
-    pub fn remove_profile(&mut self, name: &str) -> wasmtime::Result<Result<Removal, AuthError>> {
-        self.bindings
-            .contree_auth_profiles()
-            .call_remove_profile(&mut self.store, name)
-    }
-
-    pub fn whoami(
-        &mut self,
-        name: Option<&str>,
-    ) -> wasmtime::Result<Result<WhoamiInfo, AuthError>> {
-        self.bindings
-            .contree_auth_profiles()
-            .call_whoami(&mut self.store, name)
+    /// Everything the instance wrote to stderr so far.
+    pub fn stderr(&self) -> Vec<u8> {
+        self.store.data().stderr.contents().to_vec()
     }
 }

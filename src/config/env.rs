@@ -3,17 +3,29 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Environment variables, as the component received them.
+/// The variables that name the config home, in the order they are tried.
+pub const HOME_VARIABLES: [&str; 3] = ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"];
+
+/// Environment variables, as the component received them, and the
+/// directories the host preopened (their guest paths).
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<String, String>,
+    preopens: Vec<PathBuf>,
 }
 
 impl Environment {
     pub fn new(vars: impl IntoIterator<Item = (String, String)>) -> Self {
         Environment {
             vars: vars.into_iter().collect(),
+            preopens: Vec::new(),
         }
+    }
+
+    /// The guest paths of the directories the host preopened.
+    pub fn with_preopens(mut self, preopens: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.preopens = preopens.into_iter().collect();
+        self
     }
 
     /// A variable's value; an empty one counts as unset, as `os.getenv(x) or ...` does.
@@ -35,7 +47,13 @@ impl Environment {
         }
     }
 
-    /// `CONTREE_HOME`, else `XDG_CONFIG_HOME/contree`, else `HOME/.config/contree`.
+    /// `CONTREE_HOME`, else `XDG_CONFIG_HOME/contree`, else
+    /// `HOME/.config/contree`, else the one directory the host preopened.
+    ///
+    /// The last rule is for capability hosts (SPEC section 6), which grant a
+    /// directory but pass no environment: with a single preopen there is
+    /// nowhere else the config could be. With several, guessing could write
+    /// tokens into the wrong one, so there is no home.
     pub fn contree_home(&self) -> Option<PathBuf> {
         if let Some(home) = self.get("CONTREE_HOME") {
             return Some(self.expand_user(home));
@@ -43,8 +61,33 @@ impl Environment {
         if let Some(xdg) = self.get("XDG_CONFIG_HOME") {
             return Some(self.expand_user(xdg).join("contree"));
         }
-        self.get("HOME")
-            .map(|home| PathBuf::from(home).join(".config").join("contree"))
+        if let Some(home) = self.get("HOME") {
+            return Some(PathBuf::from(home).join(".config").join("contree"));
+        }
+        match self.preopens.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    /// [`Environment::contree_home`], or a one-line error that tells the
+    /// host what to pass.
+    pub fn config_home(&self) -> Result<PathBuf, String> {
+        self.contree_home().ok_or_else(|| {
+            let variables = "CONTREE_HOME (the config directory), XDG_CONFIG_HOME or HOME";
+            match self.preopens.len() {
+                0 => format!(
+                    "cannot find the config directory: the host preopened no directory; \
+                     grant one (preopen it) and pass {variables}, or preopen only that directory \
+                     (wasmtime run --dir DIR --env CONTREE_HOME=DIR)"
+                ),
+                n => format!(
+                    "cannot find the config directory: the host preopened {n} directories \
+                     and passed none of CONTREE_HOME, XDG_CONFIG_HOME and HOME; \
+                     pass {variables} to say which one holds the config"
+                ),
+            }
+        })
     }
 }
 
@@ -78,5 +121,52 @@ mod tests {
         assert_eq!(env(&[]).contree_home(), None);
         let tilde = env(&[("CONTREE_HOME", "~/c"), ("HOME", "/h")]);
         assert_eq!(tilde.contree_home(), Some(PathBuf::from("/h/c")));
+    }
+
+    fn preopened(pairs: &[(&str, &str)], dirs: &[&str]) -> Environment {
+        env(pairs).with_preopens(dirs.iter().map(PathBuf::from))
+    }
+
+    #[test]
+    fn single_preopen_is_the_config_home_when_no_home_variable_is_passed() {
+        let one = preopened(&[], &["/granted"]);
+        assert_eq!(one.contree_home(), Some(PathBuf::from("/granted")));
+        assert_eq!(one.config_home(), Ok(PathBuf::from("/granted")));
+        // An empty variable counts as unset, as everywhere else.
+        let empty = preopened(&[("HOME", ""), ("CONTREE_HOME", "")], &["/granted"]);
+        assert_eq!(empty.contree_home(), Some(PathBuf::from("/granted")));
+        // A relative guest path is kept as the host named it.
+        let dot = preopened(&[], &["."]);
+        assert_eq!(dot.contree_home(), Some(PathBuf::from(".")));
+    }
+
+    #[test]
+    fn a_home_variable_wins_over_a_single_preopen() {
+        for (var, expected) in [
+            ("CONTREE_HOME", "/v"),
+            ("XDG_CONFIG_HOME", "/v/contree"),
+            ("HOME", "/v/.config/contree"),
+        ] {
+            let e = preopened(&[(var, "/v")], &["/granted"]);
+            assert_eq!(e.contree_home(), Some(PathBuf::from(expected)), "{var}");
+        }
+    }
+
+    #[test]
+    fn several_preopens_without_a_home_variable_name_the_variables_to_pass() {
+        let two = preopened(&[("CONTREE_PROFILE", "x")], &["/a", "/b"]);
+        assert_eq!(two.contree_home(), None);
+        let message = two.config_home().unwrap_err();
+        for var in HOME_VARIABLES {
+            assert!(message.contains(var), "{message}");
+        }
+        assert!(message.contains("2 directories"), "{message}");
+        assert!(!message.contains('\n'));
+        let none = preopened(&[], &[]);
+        let message = none.config_home().unwrap_err();
+        assert!(message.contains("preopened no directory"), "{message}");
+        for var in HOME_VARIABLES {
+            assert!(message.contains(var), "{message}");
+        }
     }
 }

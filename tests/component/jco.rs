@@ -1,12 +1,32 @@
-//! SPEC §3, a second host: the same component transpiled by `jco` and run by
-//! Node.js through `@bytecodealliance/preview2-shim` (`tests/js/run.mjs`):
-//! the `wasi:cli/run` export (`-f json auth ls --offline`) and a typed call of
-//! `contree:auth/profiles@0.1.0` (`listProfiles(true)`, `switchProfile`).
-//! Skipped where `node` or `npm` is not on PATH, or when `CONTREE_SKIP_JCO` is set.
+//! SPEC §3, a second host: the same component transpiled by jco's transpiler
+//! (`@bytecodealliance/jco-transpile`) and run by Node.js through
+//! `@bytecodealliance/preview2-shim` (`tests/js/run.mjs`): the `wasi:cli/run`
+//! export (`-f json auth ls --offline`), typed calls of
+//! `contree:auth/profiles@0.2.0`, and the tool build under SPEC §6's
+//! single-preopen rule.
+//!
+//! The packages are installed with `npm ci` from the committed lock file into
+//! `target/js-host/` (generated files stay under `target/`). Where `node` or
+//! `npm` is missing the test fails under `CI=true` and is skipped, saying so,
+//! elsewhere; `CONTREE_SKIP_JCO` skips it on purpose (offline machines).
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::SystemTime;
+
+use contree_host::harness::python::{target_dir, workspace};
+
+use crate::common::require_tool;
+
+/// The files of `tests/js` the host needs, copied beside `node_modules`.
+const HOST_FILES: [&str; 4] = [
+    "package.json",
+    "package-lock.json",
+    "no-binaryen/package.json",
+    "run.mjs",
+];
+/// Written after a complete `npm ci`: the lock file it installed.
+const INSTALLED_LOCK: &str = ".installed-package-lock.json";
 
 #[test]
 fn jco_transpiled_component_runs_under_node() {
@@ -14,75 +34,67 @@ fn jco_transpiled_component_runs_under_node() {
         eprintln!("CONTREE_SKIP_JCO is set: skipping the jco/Node.js host check");
         return;
     }
-    let (Some(node), Some(npm)) = (on_path("node"), on_path("npm")) else {
-        eprintln!("node or npm is not on PATH: skipping the jco/Node.js host check");
+    let purpose = "the jco/Node.js host check";
+    let (Some(node), Some(npm)) = (require_tool("node", purpose), require_tool("npm", purpose))
+    else {
         return;
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host-test lives inside the workspace");
-    let js = root.join("tests").join("js");
-
-    if needs_install(&js) {
-        let out = Command::new(&npm)
-            .current_dir(root)
-            .args(["ci", "--prefix"])
-            .arg(&js)
-            .args(["--no-audit", "--no-fund", "--loglevel=error"])
-            .output()
-            .expect("npm starts");
-        assert!(
-            out.status.success(),
-            "npm ci --prefix tests/js failed ({}); set CONTREE_SKIP_JCO=1 to skip offline\n{}",
-            out.status,
-            both(&out)
-        );
-    }
+    let root = &workspace();
+    let host_dir = install(root, &npm);
 
     let wasm = contree_host::component_path();
+    let tool = contree_host::typed::tool_component_path();
     let out = Command::new(&node)
-        .current_dir(root)
-        .arg(js.join("run.mjs"))
+        .current_dir(&host_dir)
+        .arg(host_dir.join("run.mjs"))
         .arg(wasm)
+        .arg(tool)
         .output()
         .expect("node starts");
     assert!(
         out.status.success(),
-        "node tests/js/run.mjs {} failed ({})\n{}",
+        "node run.mjs {} {} failed ({})\n{}",
         wasm.display(),
+        tool.display(),
         out.status,
         both(&out)
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("jco host: all checks passed"), "{stdout}");
     // Shown with --nocapture: versions, the CLI's stdout, the typed results.
-    println!("{}", String::from_utf8_lossy(&out.stdout));
+    println!("{stdout}");
 }
 
-/// `node_modules` is missing, or older than `package-lock.json`.
-fn needs_install(js: &Path) -> bool {
-    let lock = mtime(&js.join("package-lock.json"));
-    // npm writes this hidden lockfile last, when an install completes.
-    let installed = mtime(&js.join("node_modules").join(".package-lock.json"));
-    match (installed, lock) {
-        (Some(installed), Some(lock)) => installed < lock,
-        _ => true,
+/// Copies the host files into `target/js-host` and runs `npm ci` there when
+/// the lock file differs from the one last installed.
+fn install(root: &Path, npm: &Path) -> PathBuf {
+    let source = root.join("tests").join("js");
+    let dir = target_dir().join("js-host");
+    for file in HOST_FILES {
+        let to = dir.join(file);
+        fs::create_dir_all(to.parent().expect("a file has a parent")).expect("mkdir js-host");
+        fs::copy(source.join(file), &to)
+            .unwrap_or_else(|e| panic!("copying tests/js/{file} to {}: {e}", to.display()));
     }
-}
-
-fn mtime(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The first `name` executable on PATH (`name.cmd` / `name.exe` on Windows).
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let names: Vec<String> = if cfg!(windows) {
-        vec![format!("{name}.exe"), format!("{name}.cmd")]
-    } else {
-        vec![name.to_string()]
-    };
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|candidate| candidate.is_file())
+    let lock = fs::read(dir.join("package-lock.json")).expect("copied lock");
+    let installed = fs::read(dir.join(INSTALLED_LOCK)).ok();
+    if installed.as_deref() != Some(&lock[..]) || !dir.join("node_modules").is_dir() {
+        let _ = fs::remove_file(dir.join(INSTALLED_LOCK));
+        let out = Command::new(npm)
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .output()
+            .expect("npm starts");
+        assert!(
+            out.status.success(),
+            "npm ci in {} failed ({}); set CONTREE_SKIP_JCO=1 to skip offline\n{}",
+            dir.display(),
+            out.status,
+            both(&out)
+        );
+        fs::write(dir.join(INSTALLED_LOCK), &lock).expect("marking the install complete");
+    }
+    dir
 }
 
 fn both(out: &Output) -> String {

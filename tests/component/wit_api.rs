@@ -1,5 +1,6 @@
-//! Issue "typed WIT interface": every `contree:auth/profiles` function called
-//! from a Rust host through `wasmtime::component::bindgen!`, each error case included.
+//! Issue "typed WIT interface" and WIT 0.2.0: every `contree:auth/profiles`
+//! function called from a Rust host through `wasmtime::component::bindgen!`,
+//! each error case included; absent values are `none`, never sentinels.
 
 use contree_host::typed::{AuthError, AuthType, ProbeStatus, SaveRequest};
 use contree_host::{MockApi, Sandbox};
@@ -35,15 +36,14 @@ fn save_list_switch_remove_and_whoami_round_trip() {
 
     let empty = no_token(host.list_profiles(true).unwrap()).unwrap();
     assert!(empty.profiles.is_empty());
-    assert_eq!(
-        (empty.active.as_str(), empty.active_exists),
-        ("default", false)
-    );
+    assert_eq!(empty.active, None);
+    assert_eq!(empty.missing_active.as_deref(), Some("default"));
 
     let tok = token("ok");
     let saved = no_token(host.save_profile(&request(&api, "default", &tok)).unwrap()).unwrap();
     assert!(saved.list_permission && !saved.replaced);
-    assert_eq!(saved.profile.token_sha256, sha16(&tok));
+    assert_eq!(saved.profile.token_sha256, Some(sha16(&tok)));
+    assert_eq!(saved.profile.project.as_deref(), Some("proj-1"));
     assert_eq!(saved.profile.auth_type, AuthType::Iam);
     assert_eq!(saved.path, sb.path("auth.ini").display().to_string());
     assert_eq!(api.requests()[0].header("project"), Some("proj-1"));
@@ -76,15 +76,23 @@ fn save_list_switch_remove_and_whoami_round_trip() {
             ("second", ProbeStatus::Inactive)
         ]
     );
-    assert!(listing.profiles[0].profile.active && listing.active_exists);
+    assert!(listing.profiles[0].profile.active);
+    assert_eq!(listing.active.as_deref(), Some("default"));
+    assert_eq!(listing.missing_active, None);
     assert!(listing.profiles[1].detail.is_some());
 
     host.switch_profile("second").unwrap().unwrap();
+    let granted = |who: &contree_host::typed::WhoamiInfo, name: &str| {
+        who.permissions
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.granted)
+    };
     let who = no_token(host.whoami(None).unwrap()).unwrap();
-    assert!(who.permissions.contains(&("list".to_string(), false)));
+    assert_eq!(granted(&who, "list"), Some(false));
     let who = no_token(host.whoami(Some("default")).unwrap()).unwrap();
     assert_eq!(who.token_expiration, Some(1_893_456_000));
-    assert!(who.permissions.contains(&("list".to_string(), true)));
+    assert_eq!(granted(&who, "list"), Some(true));
     assert!(!who.token_uuid.is_empty());
 
     sb.write_file("cli/sessions/second.db", "x");
@@ -146,14 +154,14 @@ fn errors_are_variants_a_host_can_match() {
         Err(AuthError::VerificationFailed(failure)) => {
             assert_eq!(
                 (failure.status, failure.message.as_str()),
-                (401, "invalid token")
+                (Some(401), "invalid token")
             )
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
         host.save_profile(&request(&api, "a", &token("notjson"))).unwrap(),
-        Err(AuthError::VerificationFailed(f)) if f.status == 200
+        Err(AuthError::VerificationFailed(f)) if f.status == Some(200)
     ));
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -170,7 +178,7 @@ fn errors_are_variants_a_host_can_match() {
     sb.write_file("auth.ini", "[profile:a]\ntoken = 1\ntoken = 2\n");
     match host.list_profiles(true).unwrap() {
         Err(AuthError::ConfigParse(parse)) => {
-            assert_eq!(parse.line, 3);
+            assert_eq!(parse.line, Some(3));
             assert!(parse.path.ends_with("auth.ini"));
         }
         other => panic!("{other:?}"),
@@ -197,4 +205,60 @@ fn a_slow_whoami_is_a_timeout_variant_for_probes() {
     );
     let listing = sb.typed().list_profiles(false).unwrap().unwrap();
     assert_eq!(listing.profiles[0].status, ProbeStatus::Timeout);
+}
+
+#[test]
+fn absent_values_are_none_not_sentinels() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    // A jwt profile with neither project nor token, as the Python CLI's files can hold.
+    sb.write_file(
+        "auth.ini",
+        format!(
+            "[DEFAULT]\nprofile = bare\n\n[profile:bare]\ntype = jwt\nurl = {}\n",
+            api.url()
+        ),
+    );
+    let mut host = sb.typed();
+    let listing = no_token(host.list_profiles(true).unwrap()).unwrap();
+    let bare = &listing.profiles[0].profile;
+    assert_eq!(
+        (bare.project.as_ref(), bare.token_sha256.as_ref()),
+        (None, None)
+    );
+    assert_eq!(bare.auth_type, AuthType::Jwt);
+    assert_eq!(listing.active.as_deref(), Some("bare"));
+
+    // Limits and counters are named records, not positional tuples.
+    host.save_profile(&request(&api, "full", &token("ok")))
+        .unwrap()
+        .unwrap();
+    let who = no_token(host.whoami(Some("full")).unwrap()).unwrap();
+    let counts = |list: &[contree_host::typed::NamedCount]| -> Vec<(String, i64)> {
+        list.iter().map(|c| (c.name.clone(), c.value)).collect()
+    };
+    assert_eq!(counts(&who.limits), [("max_instances".to_string(), 10)]);
+    assert_eq!(counts(&who.operations_stat), [("total".to_string(), 3)]);
+
+    // No request could be made: no HTTP status, rather than a made-up 0.
+    match host
+        .save_profile(&request(
+            &api,
+            "latin",
+            &format!("{}-\u{0416}", token("ok")),
+        ))
+        .unwrap()
+    {
+        Err(AuthError::VerificationFailed(failure)) => {
+            assert_eq!(failure.status, None, "{}", failure.message)
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A parse error that is not about one line has no line, rather than line 0.
+    sb.write_file("auth.ini", "[profile:a]\ntoken = 50%\n");
+    match sb.typed().list_profiles(true).unwrap() {
+        Err(AuthError::ConfigParse(parse)) => assert_eq!(parse.line, None, "{}", parse.message),
+        other => panic!("{other:?}"),
+    }
 }

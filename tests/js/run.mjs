@@ -1,18 +1,26 @@
 #!/usr/bin/env node
-// The contree-auth component on a second host: Node.js, through
-// `jco transpile` and the WASI shim `@bytecodealliance/preview2-shim`.
+// The contree-auth component on a second host: Node.js, through jco's
+// transpiler (`@bytecodealliance/jco-transpile`, without the rest of jco) and
+// the WASI shim `@bytecodealliance/preview2-shim`.
 //
-//   node tests/js/run.mjs <contree_auth.wasm>     (or CONTREE_AUTH_WASM=<path>)
+//   node run.mjs <contree_auth.wasm> [<contree_auth_tool.wasm>]
 //
-// 1. Transpiles the component (jco's programmatic API, `instantiation: async`,
+// Run from the directory the packages are installed in (the Rust test copies
+// this file, package.json and package-lock.json under target/ and runs
+// `npm ci` there).
+//
+// 1. Transpiles the component (`transpileBytes`, `instantiation: async`,
 //    so that the WASI imports come from a sandboxed `WASIShim`).
 // 2. Writes an auth.ini into a fresh temporary config home.
 // 3. CLI export: runs `wasi:cli/run` in a child node process (the guest's
 //    stdout goes to the shim's fd 1, and `wasi:cli/exit` ends the process) with
 //    args `contree -f json auth ls --offline`, env CONTREE_HOME=<home>, and that
 //    home preopened at the same absolute path; checks the JSON rows.
-// 4. Typed export: calls `contree:auth/profiles@0.1.0` in this process
+// 4. Typed export: calls `contree:auth/profiles@0.2.0` in this process
 //    (`listProfiles(true)`, then `switchProfile`, and an error case).
+// 5. With the tool build (no `wasi:cli/run`): the same typed calls with no
+//    environment at all and one preopen, which SPEC section 6 makes the
+//    config home.
 //
 // Deterministic and offline: the shim's network is disabled, and `--offline`
 // / `listProfiles(true)` make no request. Exits 0 when every check passes.
@@ -29,6 +37,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const SELF = fileURLToPath(import.meta.url);
 const NAME = "contree_auth";
+const INTERFACE = "contree:auth/profiles@0.2.0";
 const CLI_ARGS = ["contree", "-f", "json", "auth", "ls", "--offline"];
 
 const TOKENS = { a: "t", b: "secret-b" };
@@ -45,14 +54,14 @@ const sha16 = (token) => createHash("sha256").update(token).digest("hex").slice(
  * `home` preopened (guest path = host path), only CONTREE_HOME in the
  * environment, no network.
  */
-async function instantiateComponent(outDir, home, args) {
+async function instantiateComponent(outDir, home, args, env = { CONTREE_HOME: home }) {
   const { WASIShim } = await import("@bytecodealliance/preview2-shim/instantiation");
   const { instantiate } = await import(pathToFileURL(path.join(outDir, `${NAME}.js`)).href);
   const { imports } = JSON.parse(fs.readFileSync(path.join(outDir, "imports.json"), "utf8"));
   const shim = new WASIShim({
     sandbox: {
       preopens: { [home]: home },
-      env: { CONTREE_HOME: home },
+      env,
       args,
       enableNetwork: false,
     },
@@ -82,11 +91,13 @@ async function childRunCli(outDir, home, args) {
 }
 
 async function transpile(wasmPath, outDir) {
-  const { transpile } = await import("@bytecodealliance/jco");
-  const { files, imports, exports } = await transpile(fs.readFileSync(wasmPath), {
+  const { transpileBytes } = await import("@bytecodealliance/jco-transpile");
+  const { files, imports, exports } = await transpileBytes(fs.readFileSync(wasmPath), {
     name: NAME,
     instantiation: "async",
-    quiet: true,
+    // jco-transpile throws a `result::err` payload bare by default; the jco
+    // CLI wraps it in a ComponentError (an Error with `.payload`): keep that.
+    noComponentErrorWrapping: false,
   });
   const written = [];
   for (const [file, bytes] of Object.entries(files)) {
@@ -130,39 +141,12 @@ function checkCliRun(outDir, home) {
 
 async function checkTypedCalls(outDir, home) {
   const root = await instantiateComponent(outDir, home, ["contree"]);
-  const profiles = root.profiles; // also root["contree:auth/profiles@0.1.0"]
-  assert.equal(profiles, root["contree:auth/profiles@0.1.0"]);
+  const profiles = root.profiles; // also root[INTERFACE]
+  assert.equal(profiles, root[INTERFACE]);
 
   const listing = profiles.listProfiles(true);
   console.log(`(b) profiles.listProfiles(true) ->\n${indent("", JSON.stringify(listing, null, 2))}`);
-  assert.equal(listing.active, "a");
-  assert.equal(listing.activeExists, true);
-  assert.deepEqual(listing.profiles, [
-    {
-      profile: {
-        name: "a",
-        authType: "jwt",
-        url: "http://127.0.0.1:9",
-        project: "",
-        tokenSha256: sha16(TOKENS.a),
-        active: true,
-      },
-      status: "offline",
-      detail: undefined,
-    },
-    {
-      profile: {
-        name: "b",
-        authType: "iam",
-        url: "https://api.example.invalid",
-        project: "proj-1",
-        tokenSha256: sha16(TOKENS.b),
-        active: false,
-      },
-      status: "offline",
-      detail: undefined,
-    },
-  ]);
+  checkListing(listing);
 
   // A write. Rust's std (wasi-libc) opens files for writing with the
   // `mutate-directory` descriptor flag, which preview2-shim's Node `openAt`
@@ -211,6 +195,38 @@ async function checkTypedCalls(outDir, home) {
   assert.deepEqual(payload, { tag: "not-found", val: "nope" });
 }
 
+/** The listing of AUTH_INI: option `none` arrives as `undefined`. */
+function checkListing(listing) {
+  assert.equal(listing.active, "a");
+  assert.equal(listing.missingActive, undefined);
+  assert.deepEqual(listing.profiles, [
+    {
+      profile: {
+        name: "a",
+        authType: "jwt",
+        url: "http://127.0.0.1:9",
+        project: undefined,
+        tokenSha256: sha16(TOKENS.a),
+        active: true,
+      },
+      status: "offline",
+      detail: undefined,
+    },
+    {
+      profile: {
+        name: "b",
+        authType: "iam",
+        url: "https://api.example.invalid",
+        project: "proj-1",
+        tokenSha256: sha16(TOKENS.b),
+        active: false,
+      },
+      status: "offline",
+      detail: undefined,
+    },
+  ]);
+}
+
 /**
  * Lets `open-at` through when it asks for `mutate-directory` (the shim does
  * not otherwise enforce that flag: it only refuses opens that carry it).
@@ -227,6 +243,24 @@ async function allowMutateDirectory() {
   proto.openAt.allowsMutateDirectory = true;
 }
 
+/**
+ * The tool build: no `wasi:cli/run` export, and, given no environment and a
+ * single preopen, that directory is the config home.
+ */
+async function checkToolBuild(toolWasm, tmp) {
+  const outDir = path.join(tmp, "out-tool");
+  const home = path.join(tmp, "home-tool");
+  fs.mkdirSync(home);
+  fs.writeFileSync(path.join(home, "auth.ini"), AUTH_INI);
+  const t = await transpile(toolWasm, outDir);
+  console.log(`(c) tool build exports: ${t.exports.map(([n, k]) => `${n} (${k})`).join(", ")}`);
+  assert.ok(!t.exports.some(([name]) => name.startsWith("wasi:cli/run")), "the tool build exports wasi:cli/run");
+  const root = await instantiateComponent(outDir, home, [], {});
+  const listing = root[INTERFACE].listProfiles(true);
+  console.log(`(c) tool build, no environment, one preopen: listProfiles(true).active = ${listing.active}`);
+  checkListing(listing);
+}
+
 function indent(label, text) {
   const body = (text ?? "").replace(/\n$/, "");
   const lines = body === "" ? ["<empty>"] : body.split("\n");
@@ -239,15 +273,15 @@ async function main() {
     const [, outDir, home, ...args] = argv;
     return childRunCli(outDir, home, args);
   }
-  const wasm = argv[0] ?? process.env.CONTREE_AUTH_WASM;
+  const [wasm, toolWasm] = argv;
   if (!wasm) {
-    console.error("usage: node run.mjs <contree_auth.wasm>   (or CONTREE_AUTH_WASM=<path>)");
+    console.error("usage: node run.mjs <contree_auth.wasm> [<contree_auth_tool.wasm>]");
     process.exit(2);
   }
   const wasmPath = path.resolve(wasm);
-  const jcoVersion = readVersion("@bytecodealliance/jco");
+  const jcoVersion = readVersion("@bytecodealliance/jco-transpile");
   const shimVersion = readVersion("@bytecodealliance/preview2-shim");
-  console.log(`node ${process.version}, jco ${jcoVersion}, preview2-shim ${shimVersion}`);
+  console.log(`node ${process.version}, jco-transpile ${jcoVersion}, preview2-shim ${shimVersion}`);
   console.log(`component: ${wasmPath}`);
 
   // realpath: the guest sees the preopen under the exact host path.
@@ -264,6 +298,7 @@ async function main() {
     console.log(`  exports: ${t.exports.map(([n, k]) => `${n} (${k})`).join(", ")}`);
     checkCliRun(outDir, home);
     await checkTypedCalls(outDir, home);
+    if (toolWasm) await checkToolBuild(path.resolve(toolWasm), tmp);
     console.log("jco host: all checks passed");
   } catch (e) {
     failed = true;

@@ -53,9 +53,12 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// The venvs this process made (or failed to make), by name.
+type Made = Mutex<Vec<(String, Result<PathBuf, String>)>>;
+
 /// The ready venv holding `packages`, made if needed; once per process.
 pub fn venv(packages: &Packages<'_>) -> Result<PathBuf, String> {
-    static MADE: OnceLock<Mutex<Vec<(String, Result<PathBuf, String>)>>> = OnceLock::new();
+    static MADE: OnceLock<Made> = OnceLock::new();
     let mut made = MADE
         .get_or_init(Mutex::default)
         .lock()
@@ -66,6 +69,26 @@ pub fn venv(packages: &Packages<'_>) -> Result<PathBuf, String> {
     let result = ensure(packages);
     made.push((packages.name.to_string(), result.clone()));
     result
+}
+
+/// [`venv`], or `None` after saying why `purpose` is skipped; under
+/// `CI=true` a venv that cannot be made fails the test instead.
+pub fn venv_or_skip(packages: &Packages<'_>, purpose: &str) -> Option<PathBuf> {
+    match venv(packages) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            assert!(
+                !super::support::in_ci(),
+                "{} cannot be installed, and CI=true: {purpose} cannot be skipped: {e}",
+                packages.name
+            );
+            eprintln!(
+                "{} cannot be installed: skipping {purpose}: {e}",
+                packages.name
+            );
+            None
+        }
+    }
 }
 
 fn ensure(packages: &Packages<'_>) -> Result<PathBuf, String> {

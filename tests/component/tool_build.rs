@@ -1,0 +1,294 @@
+//! SPEC §6, the tool-shaped build (`--no-default-features`, the `tool` world):
+//! what it imports and exports as `wasm-tools` reads it, the WIT docs carried
+//! inside it (and inside the command build), typed functions that never write to stdout, and the
+//! single-preopen config-home rule, in the tool build and the CLI alike.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use contree_host::typed::{AuthError, AuthType, SaveRequest, ToolRunner, tool_component_path};
+use contree_host::{MockApi, RunSpec, Runner, Sandbox};
+
+use crate::common::{SECRET_MARK, json_rows, sha16, token};
+use crate::python_env;
+
+/// `wasm-tools ARGS...`, which must succeed.
+fn wasm_tools(tool: &Path, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .expect("wasm-tools runs");
+    assert!(
+        out.status.success(),
+        "wasm-tools {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// The `import` and `export` lines of the component's own world.
+fn world_items(wit: &str) -> (Vec<String>, Vec<String>) {
+    let world = wit
+        .split("world root {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("a root world");
+    let items = |keyword: &str| -> Vec<String> {
+        world
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(keyword))
+            .map(|l| l.trim_end_matches(';').to_string())
+            .collect()
+    };
+    (items("import "), items("export "))
+}
+
+/// The body of `interface NAME { ... }` in the printed WIT.
+fn interface_body<'a>(wit: &'a str, name: &str) -> &'a str {
+    wit.split(&format!("interface {name} {{"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n  }").next())
+        .unwrap_or_else(|| panic!("no interface {name} in:\n{wit}"))
+}
+
+#[test]
+fn tool_build_imports_only_stable_wasi_and_exports_no_cli_run() {
+    let Some(tools) = python_env::wasm_tools("the tool build's import check") else {
+        return;
+    };
+    let wit_dir = python_env::workspace().join("wit");
+    let tool = tool_component_path();
+    let command = contree_host::component_path();
+
+    let printed = wasm_tools(&tools, &["component", "wit", path_str(tool)]);
+    let (imports, exports) = world_items(&printed);
+    assert_eq!(exports, ["contree:auth/profiles@0.2.0"], "{printed}");
+    assert!(!imports.is_empty());
+    for import in &imports {
+        assert!(
+            import.starts_with("wasi:") && import.contains("@0.2."),
+            "not a WASI 0.2 import: {import}"
+        );
+    }
+    let exit = interface_body(&printed, "exit");
+    assert!(exit.contains("exit: func"), "{exit}");
+    assert!(!exit.contains("exit-with-code"), "{exit}");
+    // It fits the world it claims.
+    wasm_tools(
+        &tools,
+        &[
+            "component",
+            "targets",
+            path_str(&wit_dir),
+            path_str(tool),
+            "--world",
+            "tool",
+        ],
+    );
+
+    // The command build is the contrast: the CLI export, and exit code 2.
+    let printed = wasm_tools(&tools, &["component", "wit", path_str(command)]);
+    let (_, exports) = world_items(&printed);
+    assert_eq!(
+        exports,
+        ["wasi:cli/run@0.2.12", "contree:auth/profiles@0.2.0"],
+        "{printed}"
+    );
+    assert!(interface_body(&printed, "exit").contains("exit-with-code"));
+    wasm_tools(
+        &tools,
+        &[
+            "component",
+            "targets",
+            path_str(&wit_dir),
+            path_str(command),
+            "--world",
+            "command",
+        ],
+    );
+}
+
+/// Joins doc-comment text the way it reads, whatever the line breaks.
+fn words(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches("///").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn both_builds_carry_the_wit_docs() {
+    let Some(tools) = python_env::wasm_tools("the tool build's docs check") else {
+        return;
+    };
+    let wit_dir = python_env::workspace().join("wit");
+    // The docs as written in wit/, read by wasm-tools itself.
+    let resolve: serde_json::Value = serde_json::from_str(&wasm_tools(
+        &tools,
+        &["component", "wit", path_str(&wit_dir), "--json"],
+    ))
+    .expect("JSON");
+    let package = resolve["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "contree:auth@0.2.0"))
+        .expect("the contree:auth package");
+    let interface = resolve["interfaces"]
+        .as_array()
+        .and_then(|i| i.iter().find(|i| i["name"] == "profiles"))
+        .expect("the profiles interface");
+    let functions = interface["functions"].as_object().expect("functions");
+    assert_eq!(functions.len(), 5);
+
+    let package_docs = package["docs"]["contents"].as_str().expect("package docs");
+    for wasm in [tool_component_path(), contree_host::component_path()] {
+        let printed = words(&wasm_tools(&tools, &["component", "wit", path_str(wasm)]));
+        assert!(
+            printed.contains(&words(package_docs)),
+            "{}: {printed}",
+            wasm.display()
+        );
+        for (name, function) in functions {
+            let docs = function["docs"]["contents"]
+                .as_str()
+                .unwrap_or_else(|| panic!("`{name}` has no doc comment in wit/"));
+            let expected = format!("`{name}`: {}", words(docs));
+            assert!(
+                printed.contains(&expected),
+                "the docs of `{name}` are not in {}:\n{expected}\n---\n{printed}",
+                wasm.display()
+            );
+        }
+    }
+}
+
+fn request(api: &MockApi, name: &str, token: &str) -> SaveRequest {
+    SaveRequest {
+        name: name.to_string(),
+        token: token.to_string(),
+        url: Some(api.url()),
+        auth_type: AuthType::Iam,
+        project: Some("proj-1".to_string()),
+        overwrite: false,
+        allow_insecure_http: false,
+    }
+}
+
+fn preopen(dir: &Path) -> (PathBuf, String) {
+    (dir.to_path_buf(), path_str(dir).to_string())
+}
+
+#[test]
+fn typed_functions_never_write_to_stdout_and_single_preopen_is_the_config_home() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    // No environment at all, one preopen: as Wassette grants storage.
+    let mut host = ToolRunner::shared()
+        .instantiate(&[], &[preopen(sb.home())])
+        .expect("the tool build links with WASI 0.2 and wasi:http alone");
+
+    let tok = token("ok");
+    let saved = host
+        .save_profile(&request(&api, "work", &tok))
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.profile.token_sha256, Some(sha16(&tok)));
+    assert_eq!(saved.path, sb.path("auth.ini").display().to_string());
+    assert!(sb.read_file("auth.ini").unwrap().contains("[profile:work]"));
+    assert!(matches!(
+        host.save_profile(&request(&api, "work", &tok)).unwrap(),
+        Err(AuthError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        host.save_profile(&request(&api, "x", &token("e401")))
+            .unwrap(),
+        Err(AuthError::VerificationFailed(_))
+    ));
+    let listing = host.list_profiles(false).unwrap().unwrap();
+    assert_eq!(listing.profiles.len(), 1);
+    host.switch_profile("work").unwrap().unwrap();
+    assert!(matches!(
+        host.switch_profile("ghost").unwrap(),
+        Err(AuthError::NotFound(_))
+    ));
+    let who = host.whoami(None).unwrap().unwrap();
+    assert!(!who.token_uuid.is_empty());
+    assert_eq!(
+        host.remove_profile("work").unwrap().unwrap().removed,
+        "work"
+    );
+
+    assert_eq!(
+        String::from_utf8_lossy(&host.stdout()),
+        "",
+        "a typed function wrote to stdout"
+    );
+    assert!(!String::from_utf8_lossy(&host.stderr()).contains(SECRET_MARK));
+}
+
+#[test]
+fn several_preopens_and_no_home_variable_is_an_error_naming_the_variables() {
+    let one = Sandbox::new();
+    let two = Sandbox::new();
+    one.write_file("auth.ini", "[profile:a]\ntoken = t\n");
+    let mut host = ToolRunner::shared()
+        .instantiate(&[], &[preopen(one.home()), preopen(two.home())])
+        .unwrap();
+    match host.list_profiles(true).unwrap() {
+        Err(AuthError::Io(message)) => {
+            for var in ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"] {
+                assert!(message.contains(var), "{message}");
+            }
+        }
+        other => panic!("expected an io error naming the variables, got {other:?}"),
+    }
+    // Nothing was written in either directory.
+    assert_eq!(two.read_file("auth.ini"), None);
+    assert_eq!(
+        one.read_file("auth.ini").as_deref(),
+        Some("[profile:a]\ntoken = t\n")
+    );
+
+    // A home variable settles it.
+    let home = path_str(one.home()).to_string();
+    let mut host = ToolRunner::shared()
+        .instantiate(
+            &[("CONTREE_HOME".to_string(), home)],
+            &[preopen(one.home()), preopen(two.home())],
+        )
+        .unwrap();
+    let listing = host.list_profiles(true).unwrap().unwrap();
+    assert_eq!(listing.profiles[0].profile.name, "a");
+}
+
+#[test]
+fn the_cli_also_takes_a_single_preopen_as_the_config_home() {
+    let sb = Sandbox::new();
+    sb.write_file(
+        "auth.ini",
+        "[profile:a]\ntype = jwt\nurl = http://127.0.0.1:9\ntoken = t\n",
+    );
+    let outcome = Runner::shared()
+        .unwrap()
+        .run(RunSpec {
+            args: ["contree", "-f", "json", "auth", "ls", "--offline"]
+                .map(String::from)
+                .to_vec(),
+            env: vec![],
+            preopens: vec![preopen(sb.home())],
+            capture: true,
+            ..RunSpec::default()
+        })
+        .unwrap();
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    let rows = json_rows(&outcome.stdout);
+    assert_eq!(rows.len(), 1, "{outcome:?}");
+    assert_eq!(rows[0]["name"], "a");
+}
