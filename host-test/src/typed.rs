@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Context;
-use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::runner::Host;
 
@@ -113,29 +112,20 @@ pub struct ToolRunner {
 /// The store of a [`ToolRunner`] instance; its stdout and stderr are kept so
 /// that tests can check what the typed functions wrote there.
 pub struct ToolHost {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
+    host: Host,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
 }
 
 impl WasiView for ToolHost {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        self.host.ctx()
     }
 }
 
 impl WasiHttpView for ToolHost {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
+        self.host.http()
     }
 }
 
@@ -145,10 +135,7 @@ impl ToolRunner {
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<ToolRunner> {
         let engine = crate::runner::engine()?;
         let (component, _) = crate::cache::load_component(&engine, wasm, cache_dir)?;
-        let mut linker = Linker::<ToolHost>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
-            .map_err(anyhow::Error::from)?;
+        let linker = crate::runner::linker::<ToolHost>(&engine)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -194,9 +181,7 @@ impl ToolRunner {
                 .with_context(|| format!("opening {} for the component", host.display()))?;
         }
         let host = ToolHost {
-            wasi: builder.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            host: Host::new(builder.build()),
             stdout,
             stderr,
         };

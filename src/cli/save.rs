@@ -250,6 +250,19 @@ mod tests {
         Environment::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
+    /// `contree auth --token TOKEN -u URL -P PROJECT` against the fake API.
+    fn saving<'a>(token: &'a str, project: &'a str) -> Vec<&'a str> {
+        vec![
+            "auth",
+            "--token",
+            token,
+            "-u",
+            "http://127.0.0.1:9",
+            "-P",
+            project,
+        ]
+    }
+
     fn args(token: Option<&str>, url: Option<&str>, project: Option<&str>) -> SaveArgs {
         SaveArgs {
             token: token.map(String::from),
@@ -440,18 +453,7 @@ mod tests {
             let mut cli = Cli::new();
             cli.write("auth.ini", "[profile:default]\ntoken = old\n");
             cli.stdin(answer);
-            let out = cli.run(
-                &api,
-                &[
-                    "auth",
-                    "--token",
-                    "tok-ok",
-                    "-u",
-                    "http://127.0.0.1:9",
-                    "-P",
-                    "p",
-                ],
-            );
+            let out = cli.run(&api, &saving("tok-ok", "p"));
             assert_eq!(out.code, code, "{answer:?}: {}", out.stderr);
             assert!(
                 out.stdout
@@ -472,19 +474,7 @@ mod tests {
         }
         let mut forced = Cli::new();
         forced.write("auth.ini", "[profile:default]\ntoken = old\n");
-        let out = forced.run(
-            &api,
-            &[
-                "auth",
-                "-y",
-                "--token",
-                "tok-ok",
-                "-u",
-                "http://127.0.0.1:9",
-                "-P",
-                "p",
-            ],
-        );
+        let out = forced.run(&api, &[saving("tok-ok", "p"), vec!["-y"]].concat());
         assert_eq!((out.code, out.stdout.as_str()), (0, ""));
     }
 
@@ -492,18 +482,7 @@ mod tests {
     fn rejected_token_is_reported_and_nothing_is_written() {
         let api = FakeApi::new();
         let mut cli = Cli::new();
-        let out = cli.run(
-            &api,
-            &[
-                "auth",
-                "--token",
-                "tok-bad",
-                "-u",
-                "http://127.0.0.1:9",
-                "-P",
-                "p",
-            ],
-        );
+        let out = cli.run(&api, &saving("tok-bad", "p"));
         assert_eq!(out.code, 1);
         assert!(
             out.stderr.ends_with(
@@ -519,18 +498,7 @@ mod tests {
     fn valid_token_without_list_permission_warns_and_saves() {
         let api = FakeApi::new();
         let mut cli = Cli::new();
-        let out = cli.run(
-            &api,
-            &[
-                "auth",
-                "--token",
-                "tok-nolist",
-                "-u",
-                "http://127.0.0.1:9",
-                "-P",
-                "proj-9",
-            ],
-        );
+        let out = cli.run(&api, &saving("tok-nolist", "proj-9"));
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(
             out.stderr.contains(

@@ -28,3 +28,17 @@ pub fn save(sandbox: &Sandbox, api: &MockApi, name: &str, kind: &str) -> String 
     assert_eq!(out.code, 0, "save {name} failed: {}", out.stderr);
     tok
 }
+
+/// A typed save request for profile `name` against the mock, iam with
+/// project `proj-1`.
+pub fn request(api: &MockApi, name: &str, token: &str) -> contree_host::typed::SaveRequest {
+    contree_host::typed::SaveRequest {
+        name: name.to_string(),
+        token: token.to_string(),
+        url: Some(api.url()),
+        auth_type: contree_host::typed::AuthType::Iam,
+        project: Some("proj-1".to_string()),
+        overwrite: false,
+        allow_insecure_http: false,
+    }
+}

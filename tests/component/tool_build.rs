@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use contree_host::typed::{AuthError, AuthType, SaveRequest, ToolRunner, tool_component_path};
+use contree_host::typed::{AuthError, ToolRunner, tool_component_path};
 use contree_host::{MockApi, RunSpec, Runner, Sandbox};
 
-use crate::common::{SECRET_MARK, json_rows, sha16, token};
+use crate::common::{SECRET_MARK, json_rows, request, sha16, token};
 use crate::python_env;
 
 /// `wasm-tools ARGS...`, which must succeed.
@@ -166,18 +166,6 @@ fn both_builds_carry_the_wit_docs() {
                 wasm.display()
             );
         }
-    }
-}
-
-fn request(api: &MockApi, name: &str, token: &str) -> SaveRequest {
-    SaveRequest {
-        name: name.to_string(),
-        token: token.to_string(),
-        url: Some(api.url()),
-        auth_type: AuthType::Iam,
-        project: Some("proj-1".to_string()),
-        overwrite: false,
-        allow_insecure_http: false,
     }
 }
 

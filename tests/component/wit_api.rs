@@ -2,22 +2,10 @@
 //! function called from a Rust host through `wasmtime::component::bindgen!`,
 //! each error case included; absent values are `none`, never sentinels.
 
-use contree_host::typed::{AuthError, AuthType, ProbeStatus, SaveRequest};
+use contree_host::typed::{AuthError, AuthType, ProbeStatus};
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{SECRET_MARK, sha16, token};
-
-fn request(api: &MockApi, name: &str, token: &str) -> SaveRequest {
-    SaveRequest {
-        name: name.to_string(),
-        token: token.to_string(),
-        url: Some(api.url()),
-        auth_type: AuthType::Iam,
-        project: Some("proj-1".to_string()),
-        overwrite: false,
-        allow_insecure_http: false,
-    }
-}
+use crate::common::{SECRET_MARK, request, sha16, token};
 
 /// No typed result may carry a token.
 fn no_token<T: std::fmt::Debug>(value: T) -> T {

@@ -96,10 +96,7 @@ impl Runner {
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<Runner> {
         let engine = engine()?;
         let (component, cache_use) = cache::load_component(&engine, wasm, cache_dir)?;
-        let mut linker = Linker::<Host>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
-            .map_err(anyhow::Error::from)?;
+        let linker = linker::<Host>(&engine)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -165,11 +162,7 @@ impl Runner {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("opening {} for the component", host.display()))?;
         }
-        let host = Host {
-            wasi: builder.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-        };
+        let host = Host::new(builder.build());
         let mut store = Store::new(&self.engine, host);
         let bindings = self
             .typed_pre
@@ -220,11 +213,7 @@ impl Runner {
         };
         customize(&mut builder);
 
-        let host = Host {
-            wasi: builder.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-        };
+        let host = Host::new(builder.build());
         let mut store = Store::new(&self.engine, host);
         let command: Command = self
             .pre
@@ -268,10 +257,34 @@ fn lossy(pipe: &MemoryOutputPipe) -> String {
     String::from_utf8_lossy(&pipe.contents()).into_owned()
 }
 
+/// What every host here grants a component: WASI 0.2 and outgoing
+/// `wasi:http`, nothing else (the typed tool host links the same).
+pub(crate) fn linker<T: WasiView + WasiHttpView + 'static>(
+    engine: &Engine,
+) -> anyhow::Result<Linker<T>> {
+    let mut linker = Linker::<T>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+        .map_err(anyhow::Error::from)?;
+    Ok(linker)
+}
+
+/// A store's WASI and `wasi:http` state (the launcher, the harness and the
+/// typed hosts all use it).
 pub(crate) struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+}
+
+impl Host {
+    pub(crate) fn new(wasi: WasiCtx) -> Host {
+        Host {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        }
+    }
 }
 
 impl WasiView for Host {
