@@ -9,15 +9,10 @@ use super::args::SaveArgs;
 use super::console::{Console, EXIT_FAILURE, EXIT_OK, Prompt};
 use super::log::Level;
 use crate::api::{Context, SaveRequest};
-use crate::config::env::Environment;
+use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
 use crate::python::repr;
-
-/// Save-time fallbacks, in order (read by `contree auth` only).
-pub const TOKEN_VARS: &[&str] = &["CONTREE_TOKEN", "NEBIUS_API_KEY"];
-pub const URL_VARS: &[&str] = &["CONTREE_URL"];
-pub const PROJECT_VARS: &[&str] = &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"];
 
 /// Where one value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +30,9 @@ impl Given {
         if let Some(value) = flag.filter(|v| !v.is_empty()) {
             return Given::Flag(value);
         }
-        names
-            .iter()
-            .find_map(|&name| Some(Given::Env(name, env.get(name)?.to_string())))
-            .unwrap_or(Given::Ask)
+        env.first_of(names).map_or(Given::Ask, |(name, value)| {
+            Given::Env(name, value.to_string())
+        })
     }
 
     /// The value, logging which variable it came from; `None` means ask.

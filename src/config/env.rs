@@ -6,6 +6,12 @@ use std::path::PathBuf;
 /// The variables that name the config home, in the order they are tried.
 pub const HOME_VARIABLES: [&str; 3] = ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"];
 
+/// Save-time fallbacks, in order of precedence. Only saving a profile (the
+/// CLI's `contree auth`, MCP's `save_profile`) reads them.
+pub const TOKEN_VARS: &[&str] = &["CONTREE_TOKEN", "NEBIUS_API_KEY"];
+pub const URL_VARS: &[&str] = &["CONTREE_URL"];
+pub const PROJECT_VARS: &[&str] = &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"];
+
 /// Environment variables, as the component received them, and the
 /// directories the host preopened (their guest paths).
 #[derive(Debug, Clone, Default)]
@@ -34,6 +40,11 @@ impl Environment {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// The first of `names` that is set (and not empty), with its name.
+    pub fn first_of(&self, names: &[&'static str]) -> Option<(&'static str, &str)> {
+        names.iter().find_map(|&name| Some((name, self.get(name)?)))
     }
 
     /// `~` and `~/...` expanded against `HOME`, as Python's `expanduser`.

@@ -7,12 +7,9 @@ use serde_json::{Map, Value, json};
 use super::jsonrpc::RpcError;
 use super::wit_docs::{WIT_SOURCE, function_doc};
 use crate::api::{Context, ProfileView, SaveRequest};
-use crate::config::env::Environment;
+use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
-
-/// Where `save_profile` takes its token from, in this order.
-pub const TOKEN_VARIABLES: [&str; 2] = ["CONTREE_TOKEN", "NEBIUS_API_KEY"];
 
 /// What the tools work with: the core's context (or why there is none) and
 /// the server's own environment, which `save_profile` reads.
@@ -353,38 +350,28 @@ fn run(
                 "overwrite",
                 "allow_insecure_http",
             ])?;
-            let from_env = |names: &[&str]| names.iter().find_map(|n| tools.env.get(n));
-            let Some(token) = from_env(&TOKEN_VARIABLES) else {
+            let from_env = |names| tools.env.first_of(names).map(|(_, v)| v.to_string());
+            let Some((variable, token)) = tools.env.first_of(TOKEN_VARS) else {
                 return Err(AuthError::invalid(
                     "token",
                     "no token in the MCP server's environment: set CONTREE_TOKEN (or NEBIUS_API_KEY) in the server's configuration",
                 ));
             };
-            notes.push(format!(
-                "Using token from {}",
-                TOKEN_VARIABLES
-                    .iter()
-                    .find(|n| tools.env.get(n).is_some())
-                    .unwrap_or(&TOKEN_VARIABLES[0])
-            ));
+            notes.push(format!("Using token from {variable}"));
             let request = SaveRequest {
                 name: args
                     .string("name")?
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
                 token: Secret::new(token),
-                url: args
-                    .string("url")?
-                    .or_else(|| from_env(&["CONTREE_URL"]).map(str::to_string)),
+                url: args.string("url")?.or_else(|| from_env(URL_VARS)),
                 auth_type: match args.string("auth_type")?.as_deref() {
                     None => AuthType::default(),
                     Some(name) => AuthType::parse(name).ok_or_else(|| {
                         AuthError::invalid("auth_type", "auth_type must be iam or jwt")
                     })?,
                 },
-                project: args.string("project")?.or_else(|| {
-                    from_env(&["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"]).map(str::to_string)
-                }),
+                project: args.string("project")?.or_else(|| from_env(PROJECT_VARS)),
                 overwrite: args.bool("overwrite")?.unwrap_or(false),
                 allow_insecure_http: args.bool("allow_insecure_http")?.unwrap_or(false),
             };
