@@ -1,7 +1,7 @@
 //! The argument parser never panics on any argv.
 #![no_main]
 
-use contree_auth::cli::args;
+use contree_auth::workspace::parse_args;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,5 +9,5 @@ fuzz_target!(|data: &[u8]| {
     let argv: Vec<String> = std::iter::once("contree".to_string())
         .chain(text.split('\0').map(str::to_string))
         .collect();
-    let _ = args::parse(&argv).map_err(|e| e.render().to_string());
+    let _ = parse_args(&argv).map_err(|e| e.render().to_string());
 });

@@ -2,14 +2,13 @@
 //! as the same document.
 #![no_main]
 
-use contree_auth::config::ini::Document;
-use contree_auth::config::profile;
+use contree_auth::workspace::{Document, read_profiles};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(doc) = Document::parse(text) else { return };
-    let _ = profile::read_profiles(&doc);
+    let _ = read_profiles(&doc);
     for section in &doc.sections {
         for entry in &section.entries {
             let _ = doc.get_in(section, &entry.key);

@@ -18,7 +18,7 @@ use std::io::Write;
 
 use self::args::{AuthAction, Command};
 use self::console::Console;
-pub use self::console::{EXIT_FAILURE, EXIT_OK, Io, Prompt};
+pub use self::console::Io;
 use crate::api::Context;
 use crate::config::env::Environment;
 use crate::http::Transport;

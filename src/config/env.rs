@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The variables that name the config home, in the order they are tried.
+/// The variables that name the config home, in the order they are tried
+/// (the launcher passes exactly these through).
 pub const HOME_VARIABLES: [&str; 3] = ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"];
 
 /// Save-time fallbacks, in order of precedence. Only saving a profile (the

@@ -8,8 +8,7 @@ use std::path::{Component as PathPart, Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::CommandFactory;
-use contree_auth::cli::args::{self, Cli};
-use contree_auth::config::env::Environment;
+use contree_auth::workspace::{Cli, Environment, HOME_VARIABLES, version};
 
 /// Passed to the component when set (and `CONTREE_HOME`, always).
 pub const PASSED_ENV: &[&str] = &[
@@ -27,9 +26,6 @@ pub const PASSED_ENV: &[&str] = &[
 /// Set to `1` for the component: the launcher made every file it creates
 /// private (umask 077), so the component need not warn about file modes.
 pub const PRIVATE_FILES_ENV: &str = "CONTREE_PRIVATE_FILES";
-
-/// The variables [`Environment::contree_home`] and `expand_user` read.
-const HOME_ENV: &[&str] = &["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"];
 
 /// Everything the launcher decided before running the component.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +48,7 @@ pub fn plan(
 ) -> anyhow::Result<Plan> {
     let var = |name: &str| var(name).filter(|v| !v.is_empty());
     let guest_env = Environment::new(
-        HOME_ENV
+        HOME_VARIABLES
             .iter()
             .filter_map(|name| Some((name.to_string(), var(name)?))),
     );
@@ -107,7 +103,7 @@ pub fn plan(
 /// holds it. `None` when there is none, or when the arguments do not parse
 /// (the component then reports the usage error, or prints its help).
 pub fn config_arg(argv: &[String]) -> Option<(usize, String)> {
-    let command = Cli::command().version(args::version());
+    let command = Cli::command().version(version());
     let matches = command.try_get_matches_from(argv).ok()?;
     let value = matches.get_one::<String>("config")?.clone();
     let index = matches.index_of("config")?;
