@@ -81,7 +81,7 @@ pub struct BadValue {
 
 /// Every `[profile:NAME]` section, in file order, read as `load_profiles` does.
 pub fn read_profiles(doc: &Document) -> Result<Vec<Profile>, BadValue> {
-    doc.sections
+    doc.sections()
         .iter()
         .filter_map(|section| {
             let name = section.name.strip_prefix(PROFILE_PREFIX)?;
