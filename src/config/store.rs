@@ -360,8 +360,17 @@ fn resolve_links(path: &Path) -> Result<PathBuf, AuthError> {
     for _ in 0..MAX_LINKS {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::read_link(&current)
-                    .map_err(|e| io_error(&current, "follow the link", &e))?;
+                let target = fs::read_link(&current).map_err(|e| {
+                    if e.kind() == ErrorKind::PermissionDenied {
+                        // wasmtime will not say where an absolute link points.
+                        AuthError::Io(format!(
+                            "cannot follow the link {}: the host does not let the component read it (WASI hosts refuse links to absolute paths); make it a relative link (`ln -sr`) and give the component the folder it points into",
+                            current.display()
+                        ))
+                    } else {
+                        io_error(&current, "follow the link", &e)
+                    }
+                })?;
                 let base = current.parent().unwrap_or(Path::new(""));
                 current = normalize(&base.join(target));
             }

@@ -5,6 +5,7 @@
 mod common;
 
 mod formats;
+mod hostile_files;
 mod ini_compat;
 mod jco;
 mod list;
