@@ -27,6 +27,43 @@ const MAX_INTERPOLATION_DEPTH: usize = 10;
 /// of a long `[DEFAULT]` value ask for gigabytes (SPEC §5).
 pub const MAX_EXPANDED_BYTES: usize = 64 * 1024;
 
+/// How much text reading values may go through, counted in bytes scanned and
+/// copied by [`Document::get_with`]: a long `[DEFAULT]` value (or one full of
+/// references) is read again for every profile that inherits it, and 10,000
+/// profiles times a 4 MiB value would be 40 GB of work and memory.
+pub const READ_WORK_BYTES: usize = 64 * 1024 * 1024;
+
+/// What is left of [`READ_WORK_BYTES`] for one reading of the profiles.
+#[derive(Debug, Clone)]
+pub struct WorkBudget {
+    left: usize,
+}
+
+impl Default for WorkBudget {
+    fn default() -> Self {
+        WorkBudget::new(READ_WORK_BYTES)
+    }
+}
+
+impl WorkBudget {
+    pub fn new(bytes: usize) -> Self {
+        WorkBudget { left: bytes }
+    }
+
+    fn charge(&mut self, bytes: usize, key: &str, section: &str) -> Result<(), String> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(format!(
+                "reading '{key}' in section [{section}] goes over {} MiB of text in all (a long [DEFAULT] value inherited by many profiles?)",
+                READ_WORK_BYTES / (1024 * 1024)
+            )),
+        }
+    }
+}
+
 /// A parse error, with the 1-based line it was found on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -235,12 +272,23 @@ impl Document {
 
     /// [`Document::get`] for a section already in hand (no lookup by name).
     pub fn get_in(&self, section: &Section, key: &str) -> Option<Result<String, String>> {
+        self.get_with(section, key, &mut WorkBudget::default())
+    }
+
+    /// [`Document::get_in`], drawing on a budget shared by many reads.
+    pub fn get_with(
+        &self,
+        section: &Section,
+        key: &str,
+        budget: &mut WorkBudget,
+    ) -> Option<Result<String, String>> {
         let key = fold(key);
         let raw = section.raw(&key).or_else(|| self.defaults.raw(&key))?;
         let mut expansion = Expansion {
             doc: self,
             section,
             done: HashMap::new(),
+            budget,
         };
         Some(expansion.expand(&key, raw, 1))
     }
@@ -260,6 +308,27 @@ impl Document {
             let at = self.index[&section.name];
             for entry in &section.entries {
                 self.sections[at].set_raw(&entry.key, entry.raw.clone());
+            }
+        }
+    }
+
+    /// [`Document::merge`] taking `other` by value: its sections move
+    /// instead of being copied (auth.ini's 10,000 profiles over an empty cli.ini).
+    pub fn merge_from(&mut self, other: Document) {
+        for entry in other.defaults.entries {
+            self.defaults.set_raw(&entry.key, entry.raw);
+        }
+        for section in other.sections {
+            match self.index.get(&section.name) {
+                Some(&at) => {
+                    for entry in section.entries {
+                        self.sections[at].set_raw(&entry.key, entry.raw);
+                    }
+                }
+                None => {
+                    self.index.insert(section.name.clone(), self.sections.len());
+                    self.sections.push(section);
+                }
             }
         }
     }
@@ -299,6 +368,7 @@ struct Expansion<'a> {
     /// `(key, depth)` -> its expansion (the depth counts, as configparser's
     /// depth limit may fail a key at one depth and not at another).
     done: HashMap<(String, usize), String>,
+    budget: &'a mut WorkBudget,
 }
 
 impl Expansion<'_> {
@@ -309,6 +379,7 @@ impl Expansion<'_> {
                 "value of '{key}' in section [{section_name}] refers to itself too deeply"
             ));
         }
+        self.budget.charge(raw.len(), key, section_name)?;
         let mut out = String::with_capacity(raw.len().min(MAX_EXPANDED_BYTES));
         let mut rest = raw;
         while let Some(at) = rest.find('%') {
@@ -331,7 +402,9 @@ impl Expansion<'_> {
                     let expanded = self.expand(name, referenced, depth + 1)?;
                     self.done.insert(done_key.clone(), expanded);
                 }
-                out.push_str(&self.done[&done_key]);
+                let expanded = &self.done[&done_key];
+                self.budget.charge(expanded.len(), key, section_name)?;
+                out.push_str(expanded);
                 if out.len() > MAX_EXPANDED_BYTES {
                     return Err(format!(
                         "value of '{key}' in section [{section_name}] expands to over {} KiB through its '%(...)s' references",
@@ -600,7 +673,10 @@ mod tests {
     fn merge_keeps_first_place_and_later_values() {
         let mut cli = Document::parse("[profile:a]\nurl = u1\nproject = p\n").unwrap();
         let auth = Document::parse("[profile:b]\ntoken = t\n[profile:a]\nurl = u2\n").unwrap();
+        let mut moved = cli.clone();
+        moved.merge_from(auth.clone());
         cli.merge(&auth);
+        assert_eq!(moved, cli);
         let names: Vec<_> = cli.sections().iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["profile:a", "profile:b"]);
         assert_eq!(get(&cli, "profile:a", "url").as_deref(), Some("u2"));

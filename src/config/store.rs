@@ -156,6 +156,74 @@ struct BothFiles {
     defined: HashMap<String, DefinedIn>,
 }
 
+impl BothFiles {
+    /// cli.ini with auth.ini over it, remembering which defines what.
+    fn merge(cli: Document, auth: Document) -> BothFiles {
+        let names = |doc: &Document| -> HashSet<String> {
+            doc.sections()
+                .iter()
+                .filter_map(|s| s.name.strip_prefix(PROFILE_PREFIX).map(str::to_string))
+                .collect()
+        };
+        let in_cli = names(&cli);
+        let in_auth = names(&auth);
+        let mut defined = HashMap::with_capacity(in_cli.len() + in_auth.len());
+        for name in &in_cli {
+            let place = if in_auth.contains(name) {
+                DefinedIn::Both
+            } else {
+                DefinedIn::CliIni
+            };
+            defined.insert(name.clone(), place);
+        }
+        for name in in_auth {
+            defined.entry(name).or_insert(DefinedIn::AuthIni);
+        }
+        let mut merged = cli;
+        merged.merge_from(auth);
+        BothFiles { merged, defined }
+    }
+
+    fn load(self, auth_path: &Path) -> Result<Loaded, AuthError> {
+        let profiles =
+            profile::read_profiles(&self.merged).map_err(|bad| AuthError::ConfigParse {
+                path: auth_path.display().to_string(),
+                line: 0,
+                message: format!("[{}]: {}", bad.section, bad.message),
+            })?;
+        Ok(Loaded {
+            profiles,
+            recorded_active: profile::recorded_active(&self.merged),
+            defined: self.defined,
+        })
+    }
+
+    fn catalog(self) -> Catalog {
+        let names = self
+            .merged
+            .sections()
+            .iter()
+            .filter_map(|s| s.name.strip_prefix(PROFILE_PREFIX).map(str::to_string))
+            .collect();
+        Catalog {
+            names,
+            recorded_active: profile::recorded_active(&self.merged),
+            defined: self.defined,
+        }
+    }
+}
+
+/// The whole read path over the two files' texts, as `load` and `catalog`
+/// run it (parse, merge, interpolation, profiles), without a file system:
+/// for the fuzz target. Errors are their one-line messages.
+pub fn read_texts(cli: &str, auth: &str) -> (Result<Catalog, String>, Result<Loaded, String>) {
+    let parse = |text: &str| Document::parse(text).map_err(|e| e.to_string());
+    let both = || Ok::<_, String>(BothFiles::merge(parse(cli)?, parse(auth)?));
+    let catalog = both().map(BothFiles::catalog);
+    let loaded = both().and_then(|b| b.load(Path::new("auth.ini")).map_err(|e| e.to_string()));
+    (catalog, loaded)
+}
+
 impl Store {
     /// `auth_path` defaults to `home/auth.ini`; `cli.ini` sits beside `auth.ini`.
     /// Whether the host made files private is read from [`PRIVATE_FILES_VAR`]
@@ -196,61 +264,20 @@ impl Store {
     }
 
     fn read_both(&self) -> Result<BothFiles, AuthError> {
-        let mut merged = read_document(&self.cli_path)?;
+        let cli = read_document(&self.cli_path)?;
         let auth = read_document(&self.auth_path)?;
-        let names = |doc: &Document| -> HashSet<String> {
-            doc.sections()
-                .iter()
-                .filter_map(|s| s.name.strip_prefix(PROFILE_PREFIX).map(str::to_string))
-                .collect()
-        };
-        let in_cli = names(&merged);
-        let in_auth = names(&auth);
-        let mut defined = HashMap::with_capacity(in_cli.len() + in_auth.len());
-        for name in &in_cli {
-            let place = if in_auth.contains(name) {
-                DefinedIn::Both
-            } else {
-                DefinedIn::CliIni
-            };
-            defined.insert(name.clone(), place);
-        }
-        for name in in_auth {
-            defined.entry(name).or_insert(DefinedIn::AuthIni);
-        }
-        merged.merge(&auth);
-        Ok(BothFiles { merged, defined })
+        Ok(BothFiles::merge(cli, auth))
     }
 
     /// Every profile with its values; a value that cannot be read (a bad
     /// `%`, an expansion over 64 KiB) is an error naming its key and section.
     pub fn load(&self) -> Result<Loaded, AuthError> {
-        let BothFiles { merged, defined } = self.read_both()?;
-        let profiles = profile::read_profiles(&merged).map_err(|bad| AuthError::ConfigParse {
-            path: self.auth_path.display().to_string(),
-            line: 0,
-            message: format!("[{}]: {}", bad.section, bad.message),
-        })?;
-        Ok(Loaded {
-            profiles,
-            recorded_active: profile::recorded_active(&merged),
-            defined,
-        })
+        self.read_both()?.load(&self.auth_path)
     }
 
     /// The profiles' names and where they are defined; no value is read.
     pub fn catalog(&self) -> Result<Catalog, AuthError> {
-        let BothFiles { merged, defined } = self.read_both()?;
-        let names = merged
-            .sections()
-            .iter()
-            .filter_map(|s| s.name.strip_prefix(PROFILE_PREFIX).map(str::to_string))
-            .collect();
-        Ok(Catalog {
-            names,
-            recorded_active: profile::recorded_active(&merged),
-            defined,
-        })
+        Ok(self.read_both()?.catalog())
     }
 
     /// Runs one read-modify-write cycle of `auth.ini` under the lock. The
