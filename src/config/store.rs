@@ -293,6 +293,9 @@ impl Store {
         let existed = fs::symlink_metadata(&target).is_ok();
         let mut doc = read_document(&target)?;
         let result = change(&mut doc)?;
+        // Refreshed before the (possibly slow) write and sync, checked again
+        // right before the rename.
+        lock.confirm()?;
         write_atomically(&target, doc.write().as_bytes(), || lock.confirm())?;
         drop(lock);
         if !existed && !self.private_files {
