@@ -68,12 +68,8 @@ fn ensure_guest_target() {
         cmd.arg("--toolchain").arg(toolchain);
     }
     // Shown by cargo as a warning, and on stderr for `cargo build -vv`.
-    println!(
-        "cargo:warning=the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}` once"
-    );
-    eprintln!(
-        "note: the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}`"
-    );
+    println!("cargo:warning=the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}` once");
+    eprintln!("note: the {GUEST_TARGET} target is missing: running `rustup target add {GUEST_TARGET}`");
     match cmd.output() {
         Ok(out) if out.status.success() => {}
         Ok(out) => fail(&format!(
@@ -96,14 +92,7 @@ fn build_guest(workspace: &Path) -> PathBuf {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args([
-            "build",
-            "--profile",
-            GUEST_PROFILE,
-            "--locked",
-            "--target",
-            GUEST_TARGET,
-        ])
+        .args(["build", "--profile", GUEST_PROFILE, "--locked", "--target", GUEST_TARGET])
         .args(["--package", GUEST_PACKAGE])
         .arg("--target-dir")
         .arg(&target_dir);
