@@ -57,7 +57,8 @@ impl WorkBudget {
                 Ok(())
             }
             None => Err(format!(
-                "reading '{key}' in section [{section}] goes over {} MiB of text in all (a long [DEFAULT] value inherited by many profiles?)",
+                "reading {} goes over {} MiB of text in all (a long [DEFAULT] value inherited by many profiles?)",
+                place(key, section),
                 READ_WORK_BYTES / (1024 * 1024)
             )),
         }
@@ -83,6 +84,31 @@ pub struct Entry {
     pub key: String,
     /// Raw text: continuation lines joined with `\n`, `%%` still escaped.
     pub raw: String,
+}
+
+/// Text from a file inside a one-line message: control characters (a
+/// continuation line makes a newline part of a `%(name)s`) escaped, and cut
+/// short (a name may be megabytes long).
+pub fn shown(text: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `'key' in section [name]`, shown safely.
+fn place(key: &str, section: &str) -> String {
+    format!("'{}' in section [{}]", shown(key), shown(section))
 }
 
 /// `optionxform`: keys are compared lower-cased. Most keys already are, so
@@ -373,48 +399,63 @@ struct Expansion<'a> {
 
 impl Expansion<'_> {
     fn expand(&mut self, key: &str, raw: &str, depth: usize) -> Result<String, String> {
-        let section_name = &self.section.name;
+        // Messages are built only on failure: this runs for every value read.
+        let at = |section: &Section| place(key, &section.name);
         if depth > MAX_INTERPOLATION_DEPTH {
             return Err(format!(
-                "value of '{key}' in section [{section_name}] refers to itself too deeply"
+                "value of {} refers to itself too deeply",
+                at(self.section)
             ));
         }
-        self.budget.charge(raw.len(), key, section_name)?;
+        self.budget.charge(raw.len(), key, &self.section.name)?;
         let mut out = String::with_capacity(raw.len().min(MAX_EXPANDED_BYTES));
         let mut rest = raw;
-        while let Some(at) = rest.find('%') {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 1..];
+        while let Some(found) = rest.find('%') {
+            out.push_str(&rest[..found]);
+            let after = &rest[found + 1..];
             if let Some(tail) = after.strip_prefix('%') {
                 out.push('%');
                 rest = tail;
             } else if let Some(tail) = after.strip_prefix('(') {
                 let close = tail.find(")s").ok_or_else(|| {
-                    format!("bad interpolation in '{key}' of section [{section_name}]: '%(' needs a matching ')s'")
+                    format!(
+                        "bad interpolation in {}: '%(' needs a matching ')s'",
+                        at(self.section)
+                    )
                 })?;
-                let name = fold(&tail[..close]).into_owned();
-                let done_key = (name, depth + 1);
+                let done_key = (fold(&tail[..close]).into_owned(), depth + 1);
                 if !self.done.contains_key(&done_key) {
                     let name = &done_key.0;
-                    let referenced = self.section.raw(name).or_else(|| self.doc.defaults.raw(name)).ok_or_else(|| {
-                        format!("'{key}' in section [{section_name}] refers to '%({name})s', which is not set")
-                    })?;
+                    let referenced = self
+                        .section
+                        .raw(name)
+                        .or_else(|| self.doc.defaults.raw(name))
+                        .ok_or_else(|| {
+                            format!(
+                                "{} refers to '%({})s', which is not set",
+                                at(self.section),
+                                shown(name)
+                            )
+                        })?;
                     let expanded = self.expand(name, referenced, depth + 1)?;
                     self.done.insert(done_key.clone(), expanded);
                 }
                 let expanded = &self.done[&done_key];
-                self.budget.charge(expanded.len(), key, section_name)?;
+                self.budget
+                    .charge(expanded.len(), key, &self.section.name)?;
                 out.push_str(expanded);
                 if out.len() > MAX_EXPANDED_BYTES {
                     return Err(format!(
-                        "value of '{key}' in section [{section_name}] expands to over {} KiB through its '%(...)s' references",
+                        "value of {} expands to over {} KiB through its '%(...)s' references",
+                        at(self.section),
                         MAX_EXPANDED_BYTES / 1024
                     ));
                 }
                 rest = &tail[close + 2..];
             } else {
                 return Err(format!(
-                    "bad value of '{key}' in section [{section_name}]: '%' must be followed by '%' or '(' (write a literal % as %%)"
+                    "bad value of {}: '%' must be followed by '%' or '(' (write a literal % as %%)",
+                    at(self.section)
                 ));
             }
         }
@@ -519,7 +560,7 @@ impl Parser {
             return Ok(());
         };
         if section.contains(&key) {
-            let name = &section.name;
+            let (key, name) = (shown(&key), shown(&section.name));
             return Err(error(
                 number,
                 &format!("duplicate key '{key}' in section [{name}]"),
@@ -536,7 +577,10 @@ impl Parser {
             None
         } else {
             if self.doc.index.contains_key(name) {
-                return Err(error(number, &format!("duplicate section [{name}]")));
+                return Err(error(
+                    number,
+                    &format!("duplicate section [{}]", shown(name)),
+                ));
             }
             Some(self.doc.position_or_insert(name))
         });
@@ -840,6 +884,21 @@ mod shape_tests {
         text.push_str("[s]\nk = <%(v8)s>\n");
         let doc = Document::parse(&text).unwrap();
         assert_eq!(timed("get", || doc.get("s", "k").unwrap().unwrap()), "<>");
+    }
+
+    /// Found by the `read_path` fuzz target: a `%(` whose name runs over a
+    /// continuation line put a newline into the error message.
+    #[test]
+    fn errors_are_one_line_whatever_the_names_hold() {
+        let doc = Document::parse("[s]\ntoken = t%(\n = x\n  y)s\n").unwrap();
+        let err = doc.get("s", "token").unwrap().unwrap_err();
+        assert!(!err.contains('\n') && err.contains("\\n"), "{err}");
+        let long = "k".repeat(10_000);
+        let doc = Document::parse(&format!("[s\u{1b}]\na = %({long})s\n")).unwrap();
+        let err = doc.get("s\u{1b}", "a").unwrap().unwrap_err();
+        assert!(err.len() < 400 && !err.contains('\u{1b}'), "{err}");
+        let err = Document::parse("[s]\nk\u{7}=1\nk\u{7}=2\n").unwrap_err();
+        assert!(!err.message.contains('\u{7}'), "{err}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::ini::Document;
+use super::ini::{self, Document};
 use super::profile::{self, PROFILE_PREFIX, Profile};
 use crate::error::AuthError;
 
@@ -191,7 +191,7 @@ impl BothFiles {
             profile::read_profiles(&self.merged).map_err(|bad| AuthError::ConfigParse {
                 path: auth_path.display().to_string(),
                 line: 0,
-                message: format!("[{}]: {}", bad.section, bad.message),
+                message: format!("[{}]: {}", ini::shown(&bad.section), bad.message),
             })?;
         Ok(Loaded {
             profiles,
