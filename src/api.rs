@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::config::env::Environment;
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
-use crate::config::store::{Loaded, Store};
+use crate::config::store::{DefinedIn, Loaded, PRIVATE_FILES_VAR, SessionStem, Store};
 use crate::error::AuthError;
 use crate::http::Transport;
 use crate::probe::{self, Probe};
@@ -82,6 +82,8 @@ pub struct Removal {
     pub removed: String,
     pub active: String,
     pub deleted_files: Vec<String>,
+    /// For the user: the profile stays listed from cli.ini, and the like.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Context<'a> {
@@ -100,8 +102,9 @@ impl<'a> Context<'a> {
             (Err(_), Some(dir)) => dir.to_path_buf(),
             (Err(why), None) => return Err(AuthError::Io(why)),
         };
+        let private_files = env.get(PRIVATE_FILES_VAR) == Some("1");
         Ok(Context {
-            store: Store::new(home, config),
+            store: Store::new(home, config).with_private_files(private_files),
             transport,
             profile_override: env.get("CONTREE_PROFILE").map(str::to_string),
         })
@@ -121,8 +124,16 @@ impl Context<'_> {
             .unwrap_or_else(|| recorded.to_string())
     }
 
+    /// Whether a profile of that name exists; reads no value, so a broken
+    /// value in another profile does not stop it.
     pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
-        Ok(self.store.load()?.get(name).is_some())
+        Ok(self.store.catalog()?.defined_in(name).is_some())
+    }
+
+    /// What the last operations want the user told (such as: auth.ini was
+    /// created with the host's default file mode), once; every face shows them.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.store.take_warnings()
     }
 
     /// Every profile in file order with its status.
@@ -223,19 +234,42 @@ impl Context<'_> {
 
     /// Deletes the profile and its session databases. When it was the
     /// active one, the first remaining profile (or `default`) takes over.
+    /// No value is read (a broken value elsewhere must not stop a removal),
+    /// and a name from a file is checked before any path is built from it.
     pub fn remove_profile(&self, name: &str) -> Result<Removal, AuthError> {
-        let loaded = self.store.load()?;
-        if loaded.get(name).is_none() {
-            return Err(AuthError::NotFound(name.to_string()));
+        let stem = removable_stem(name)?;
+        let catalog = self.store.catalog()?;
+        let mut warnings = Vec::new();
+        match catalog.defined_in(name) {
+            None => return Err(AuthError::NotFound(name.to_string())),
+            Some(DefinedIn::CliIni) => {
+                return Err(AuthError::invalid(
+                    "name",
+                    format!(
+                        "profile {} is defined only in {}, which this tool never writes; it was not removed (delete its section there by hand)",
+                        crate::python::repr(name),
+                        self.store.cli_path.display()
+                    ),
+                ));
+            }
+            Some(DefinedIn::Both) => warnings.push(format!(
+                "profile {} is also defined in {}: it stays listed from there, without its token",
+                crate::python::repr(name),
+                self.store.cli_path.display()
+            )),
+            Some(DefinedIn::AuthIni) => {}
         }
         let active = self.store.modify(|doc| {
-            doc.remove_section(&profile::section_name(name));
+            // Another run may have removed it since the catalog was read.
+            if !doc.remove_section(&profile::section_name(name)) {
+                return Err(AuthError::NotFound(name.to_string()));
+            }
             let mut active = profile::recorded_active(doc);
             if active == name {
-                active = loaded
-                    .profiles
+                active = catalog
+                    .names
                     .iter()
-                    .map(|p| p.name.as_str())
+                    .map(String::as_str)
                     .find(|&other| other != name)
                     .unwrap_or(DEFAULT_PROFILE)
                     .to_string();
@@ -243,10 +277,12 @@ impl Context<'_> {
             profile::set_active(doc, &active);
             Ok(active)
         })?;
+        warnings.extend(self.store.take_warnings());
         Ok(Removal {
             removed: name.to_string(),
             active,
-            deleted_files: self.store.remove_session_databases(name),
+            deleted_files: self.store.remove_session_databases(&stem),
+            warnings,
         })
     }
 
@@ -329,7 +365,160 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     })
 }
 
-/// Names become section headers and session file names.
+/// The session-file stem of a profile to remove: the name must be one path
+/// component, wherever it came from (a flag, auth.ini, cli.ini).
+fn removable_stem(name: &str) -> Result<SessionStem, AuthError> {
+    SessionStem::new(name).map_err(|why| {
+        AuthError::invalid(
+            "name",
+            format!(
+                "invalid profile name {}: {why}; nothing was removed (edit the file by hand to delete it)",
+                crate::python::repr(name)
+            ),
+        )
+    })
+}
+
+/// SPEC §5 on `remove`, natively, through the operation every face calls.
+#[cfg(test)]
+mod remove_tests {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::http::{Outcome, Request};
+
+    struct NoNetwork;
+
+    impl Transport for NoNetwork {
+        fn send_all(&self, _: &[Request], _: Duration) -> Vec<Outcome> {
+            panic!("remove must not touch the network")
+        }
+    }
+
+    fn temp_root() -> PathBuf {
+        use std::hash::{BuildHasher, RandomState};
+        let suffix = RandomState::new().hash_one(std::time::SystemTime::now());
+        let dir = std::env::temp_dir().join(format!("contree-remove-{suffix:016x}"));
+        fs::create_dir_all(dir.join("home")).unwrap();
+        dir
+    }
+
+    fn context(home: &Path) -> Context<'static> {
+        Context {
+            store: Store::new(home.to_path_buf(), None).with_private_files(true),
+            transport: &NoNetwork,
+            profile_override: None,
+        }
+    }
+
+    #[test]
+    fn a_name_from_a_file_that_is_a_path_deletes_nothing() {
+        let root = temp_root();
+        let home = root.join("home");
+        let victim_dir = root.join("victims");
+        fs::create_dir_all(&victim_dir).unwrap();
+        let absolute = victim_dir.join("victim");
+        // `home/cli/sessions/../../x.db` is `root/x.db`.
+        let climbing = root.join("x.db");
+        let victims = [
+            climbing.clone(),
+            root.join("x.db-wal"),
+            PathBuf::from(format!("{}.db", absolute.display())),
+            PathBuf::from(format!("{}.db-wal", absolute.display())),
+        ];
+        for victim in &victims {
+            fs::write(victim, "victim").unwrap();
+        }
+        let auth = format!(
+            "[DEFAULT]\nprofile = ok\n\n[profile:../../x]\ntoken = t\n\n[profile:{}]\ntoken = t\n\n[profile:ok]\ntoken = t\n\n",
+            absolute.display()
+        );
+        fs::write(home.join("auth.ini"), &auth).unwrap();
+        fs::write(home.join("cli.ini"), "[profile:..\\..\\y]\nurl = u\n").unwrap();
+        let context = context(&home);
+        for name in [
+            "../../x".to_string(),
+            absolute.display().to_string(),
+            "..\\..\\y".to_string(),
+        ] {
+            let err = context.remove_profile(&name).unwrap_err();
+            assert!(
+                matches!(&err, AuthError::InvalidInput { field, .. } if field == "name"),
+                "{name}: {err:?}"
+            );
+            assert!(err.to_string().contains("nothing was removed"), "{err}");
+        }
+        for victim in &victims {
+            assert!(victim.exists(), "{} was deleted", victim.display());
+        }
+        assert_eq!(fs::read_to_string(home.join("auth.ini")).unwrap(), auth);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_profile_only_cli_ini_defines_is_not_reported_removed() {
+        let root = temp_root();
+        let home = root.join("home");
+        fs::write(home.join("cli.ini"), "[profile:c]\nurl = http://h\n").unwrap();
+        fs::write(home.join("auth.ini"), "[profile:a]\ntoken = t\n").unwrap();
+        let context = context(&home);
+        let err = context.remove_profile("c").unwrap_err();
+        assert!(
+            err.to_string().contains("defined only in") && err.to_string().contains("cli.ini"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(home.join("auth.ini")).unwrap(),
+            "[profile:a]\ntoken = t\n"
+        );
+        assert!(context.store.load().unwrap().get("c").is_some());
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_profile_in_both_files_loses_its_auth_section_with_a_warning() {
+        let root = temp_root();
+        let home = root.join("home");
+        fs::write(home.join("cli.ini"), "[profile:b]\nurl = http://h\n").unwrap();
+        fs::write(home.join("auth.ini"), "[profile:b]\ntoken = t\n").unwrap();
+        let removal = context(&home).remove_profile("b").unwrap();
+        assert_eq!(removal.warnings.len(), 1, "{:?}", removal.warnings);
+        assert!(removal.warnings[0].contains("stays listed"));
+        let text = fs::read_to_string(home.join("auth.ini")).unwrap();
+        assert!(!text.contains("[profile:b]"), "{text}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    /// SPEC §5: an over-long expansion in another profile (which used to
+    /// trap every command) does not stop `remove`.
+    #[test]
+    fn remove_works_while_another_profile_has_a_broken_value() {
+        let root = temp_root();
+        let home = root.join("home");
+        let mut text = format!("[DEFAULT]\nprofile = gone\nv0 = {}\n", "x".repeat(32));
+        for i in 1..=8 {
+            let p = i - 1;
+            text.push_str(&format!("v{i} = %(v{p})s%(v{p})s%(v{p})s%(v{p})s\n"));
+        }
+        text.push_str("\n[profile:broken]\ntoken = %(v8)s\n\n[profile:gone]\ntoken = t\n\n");
+        fs::write(home.join("auth.ini"), text).unwrap();
+        fs::write(home.join("sessions-gone.db"), "x").unwrap();
+        let context = context(&home);
+        assert!(context.store.load().is_err(), "reading values still fails");
+        let removal = context.remove_profile("gone").unwrap();
+        assert_eq!(removal.active, "broken");
+        assert_eq!(removal.deleted_files.len(), 1);
+        let removal = context.remove_profile("broken").unwrap();
+        assert_eq!(removal.active, DEFAULT_PROFILE);
+        assert!(context.store.load().unwrap().profiles.is_empty());
+        fs::remove_dir_all(root).unwrap();
+    }
+}
+
+/// Names become section headers and session file names: one path component
+/// ([`SessionStem`]), and nothing the INI format or the pointer would change.
 pub fn validate_name(name: &str) -> Result<(), AuthError> {
     let bad = |why: &str| {
         Err(AuthError::invalid(
@@ -337,17 +526,14 @@ pub fn validate_name(name: &str) -> Result<(), AuthError> {
             format!("invalid profile name {}: {why}", crate::python::repr(name)),
         ))
     };
-    if name.is_empty() {
-        return bad("it is empty");
-    }
     if name.len() > 128 {
         return bad("longer than 128 bytes");
     }
-    if name.chars().any(char::is_control) {
-        return bad("control characters (such as newlines) are not allowed");
+    if let Err(why) = SessionStem::new(name) {
+        return bad(&why);
     }
-    if name.contains(['[', ']', '/', '\\', '%']) || name == "." || name == ".." {
-        return bad("'[', ']', '/', '\\' and '%' are not allowed");
+    if name.contains(['[', ']', '%']) {
+        return bad("'[', ']' and '%' are not allowed");
     }
     if name.trim() != name {
         return bad("leading or trailing spaces are not allowed");

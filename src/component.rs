@@ -7,9 +7,11 @@
 //! `wasi:cli/run` too; without it the build is the `tool` world, whose only
 //! exports are the typed functions, none of which writes to stdout.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::api::{self, Context, ProfileView};
+use crate::cli::log::Level;
 use crate::config::env::Environment;
 use crate::config::profile::{self, AuthType, Secret};
 use crate::error::AuthError;
@@ -100,10 +102,17 @@ fn environment() -> Environment {
 
 /// The context the environment points at, as for the CLI without `-c`.
 fn context(transport: &WasiHttp) -> Result<Context<'_>, wit::AuthError> {
-    let env = environment();
-    // Checked here for its message, which names what the host should pass.
-    env.config_home().map_err(wit::AuthError::Io)?;
-    Ok(Context::new(&env, None, transport)?)
+    Ok(Context::new(&environment(), None, transport)?)
+}
+
+/// The typed functions never write to stdout; what the user should be told
+/// (such as: auth.ini was created with the host's default file mode) goes
+/// to stderr as log lines, where hosts collect a component's logs.
+fn warn(context: &Context<'_>, extra: &[String]) {
+    let mut stderr = std::io::stderr();
+    for warning in extra.iter().cloned().chain(context.take_warnings()) {
+        let _ = stderr.write_all(Level::Warning.line(&warning).as_bytes());
+    }
 }
 
 impl From<AuthError> for wit::AuthError {
@@ -196,7 +205,10 @@ impl wit::Guest for Component {
             overwrite: request.overwrite,
             allow_insecure_http: request.allow_insecure_http,
         };
-        let outcome = context(&WasiHttp)?.save_profile(request, &mut |_| {})?;
+        let context = context(&WasiHttp)?;
+        let outcome = context.save_profile(request, &mut |_| {});
+        warn(&context, &[]);
+        let outcome = outcome?;
         Ok(wit::SaveOutcome {
             profile: profile(outcome.profile),
             list_permission: outcome.list_permission,
@@ -206,11 +218,16 @@ impl wit::Guest for Component {
     }
 
     fn switch_profile(name: String) -> Result<(), wit::AuthError> {
-        Ok(context(&WasiHttp)?.switch_profile(&name)?)
+        let context = context(&WasiHttp)?;
+        let switched = context.switch_profile(&name);
+        warn(&context, &[]);
+        Ok(switched?)
     }
 
     fn remove_profile(name: String) -> Result<wit::Removal, wit::AuthError> {
-        let removal = context(&WasiHttp)?.remove_profile(&name)?;
+        let context = context(&WasiHttp)?;
+        let removal = context.remove_profile(&name)?;
+        warn(&context, &removal.warnings);
         Ok(wit::Removal {
             removed: removal.removed,
             active: removal.active,

@@ -9,15 +9,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(doc) = Document::parse(text) else { return };
     let _ = read_profiles(&doc);
-    for section in &doc.sections {
-        for entry in &section.entries {
+    for section in doc.sections() {
+        for entry in section.entries() {
             let _ = doc.get_in(section, &entry.key);
         }
     }
     // configparser itself cannot read back a continuation line that starts
     // with a comment prefix; that is the format, not the codec.
-    let comment_continuation = doc.sections.iter().chain([&doc.defaults]).any(|s| {
-        s.entries.iter().any(|e| e.raw.lines().skip(1).any(|l| l.starts_with(['#', ';'])))
+    let comment_continuation = doc.sections().iter().chain([&doc.defaults]).any(|s| {
+        s.entries().iter().any(|e| e.raw.lines().skip(1).any(|l| l.starts_with(['#', ';'])))
     });
     if comment_continuation {
         return;

@@ -28,6 +28,9 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
             for file in &removal.deleted_files {
                 console.log(Level::Debug, &format!("Deleted session database {file}"));
             }
+            for warning in &removal.warnings {
+                console.log(Level::Warning, warning);
+            }
             console.log(Level::Info, &format!("Removed profile {}", repr(name)));
             EXIT_OK
         }

@@ -350,6 +350,28 @@ mod tests {
     }
 
     #[test]
+    fn creating_auth_ini_warns_once_that_its_mode_is_the_hosts_unless_the_host_made_it_private() {
+        let api = FakeApi::new();
+        let mut cli = Cli::new();
+        cli.env("CONTREE_PRIVATE_FILES", "");
+        let first = cli.run(&api, &saving("tok-ok", "p"));
+        assert_eq!(first.code, 0, "{}", first.stderr);
+        let warning = format!(
+            "[WARNING] {} was created with the host's default file mode",
+            cli.path("auth.ini")
+        );
+        assert_eq!(
+            first.stderr.matches(&warning).count(),
+            1,
+            "{}",
+            first.stderr
+        );
+        assert!(first.stderr.contains("umask 077"), "{}", first.stderr);
+        let again = cli.run(&api, &[saving("tok-ok", "p"), vec!["-y"]].concat());
+        assert!(!again.stderr.contains("[WARNING]"), "{}", again.stderr);
+    }
+
+    #[test]
     fn values_from_the_environment_are_logged_by_name_never_by_value() {
         let api = FakeApi::new();
         let mut cli = Cli::new();

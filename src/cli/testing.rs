@@ -93,10 +93,14 @@ pub struct Cli {
 impl Cli {
     pub fn new() -> Cli {
         let home = tempfile::tempdir().expect("a temporary directory");
-        let env = vec![(
-            "CONTREE_HOME".to_string(),
-            home.path().display().to_string(),
-        )];
+        // As the launcher runs it: new files private (umask 077), said so.
+        let env = vec![
+            (
+                "CONTREE_HOME".to_string(),
+                home.path().display().to_string(),
+            ),
+            ("CONTREE_PRIVATE_FILES".to_string(), "1".to_string()),
+        ];
         Cli {
             home,
             env,
@@ -105,6 +109,7 @@ impl Cli {
     }
 
     pub fn env(&mut self, name: &str, value: &str) -> &mut Cli {
+        self.env.retain(|(k, _)| k != name);
         self.env.push((name.to_string(), value.to_string()));
         self
     }

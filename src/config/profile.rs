@@ -4,7 +4,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::ini::{self, Document, Section};
+use super::ini::{self, Document, Section, WorkBudget};
 
 pub const DEFAULT_IAM_URL: &str = "https://api.tokenfactory.nebius.com/sandboxes";
 pub const PROFILE_PREFIX: &str = "profile:";
@@ -114,19 +114,27 @@ pub struct BadValue {
 }
 
 /// Every `[profile:NAME]` section, in file order, read as `load_profiles` does.
+/// All the reading draws on one [`WorkBudget`], so that the work and memory
+/// stay linear in the file's size whatever the file does.
 pub fn read_profiles(doc: &Document) -> Result<Vec<Profile>, BadValue> {
-    doc.sections
+    let mut budget = WorkBudget::default();
+    doc.sections()
         .iter()
         .filter_map(|section| {
             let name = section.name.strip_prefix(PROFILE_PREFIX)?;
-            Some(read_profile(doc, section, name))
+            Some(read_profile(doc, section, name, &mut budget))
         })
         .collect()
 }
 
-fn read_profile(doc: &Document, section: &Section, name: &str) -> Result<Profile, BadValue> {
-    let get = |key: &str| -> Result<Option<String>, BadValue> {
-        doc.get_in(section, key)
+fn read_profile(
+    doc: &Document,
+    section: &Section,
+    name: &str,
+    budget: &mut WorkBudget,
+) -> Result<Profile, BadValue> {
+    let mut get = |key: &str| -> Result<Option<String>, BadValue> {
+        doc.get_with(section, key, budget)
             .transpose()
             .map_err(|message| BadValue {
                 section: section.name.clone(),
@@ -229,6 +237,37 @@ mod tests {
         assert_eq!(
             doc.write(),
             "[profile:a]\nurl = http://x\nextra = keep\ntoken = 50%%\ntype = jwt\n\n"
+        );
+    }
+
+    /// SPEC §5: a long `[DEFAULT]` value inherited by every profile is read
+    /// once per profile; 10,000 profiles of a 4 MiB value were 40 GB.
+    #[test]
+    fn a_long_default_value_inherited_by_many_profiles_is_an_error_not_40_gb() {
+        let mut text = format!("[DEFAULT]\ntoken = {}\n", "t".repeat(4 * 1024 * 1024));
+        for i in 0..10_000 {
+            text.push_str(&format!("[profile:p{i}]\n"));
+        }
+        let doc = Document::parse(&text).unwrap();
+        let started = std::time::Instant::now();
+        let err = read_profiles(&doc).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert!(
+            err.message.contains("MiB of text in all"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("'token'"), "{}", err.message);
+        // 10,000 ordinary profiles are far below the budget.
+        let mut text = String::from("[DEFAULT]\ntype = jwt\nurl = https://example.com/sandboxes\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("[profile:p{i}]\ntoken = {}\n", "t".repeat(300)));
+        }
+        assert_eq!(
+            read_profiles(&Document::parse(&text).unwrap())
+                .unwrap()
+                .len(),
+            10_000
         );
     }
 }

@@ -265,6 +265,10 @@ pub fn call(
     }
     let mut notes = Vec::new();
     let outcome = run(tools, name, arguments, &mut notes);
+    // Such as: auth.ini was created with the host's default file mode.
+    if let Ok(context) = &tools.context {
+        notes.extend(context.take_warnings());
+    }
     let result = match outcome {
         Ok(structured) => json!({
             "content": [{"type": "text", "text": structured.to_string()}],
@@ -335,6 +339,7 @@ fn run(
         "remove_profile" => {
             args.only(&["name"])?;
             let removal = context.remove_profile(&args.required_string("name")?)?;
+            notes.extend(removal.warnings.iter().cloned());
             Ok(json!({
                 "removed": removal.removed,
                 "active": removal.active,

@@ -6,6 +6,7 @@ mod common;
 
 mod ci_job;
 mod formats;
+mod hostile_files;
 mod hostile_servers;
 mod ini_compat;
 mod jco;

@@ -1,0 +1,345 @@
+//! SPEC §5 "Unattended use", the file side: hostile names, files, links and
+//! locks, met by the real component under wasmtime as a host would see it.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use contree_host::typed::AuthError;
+use contree_host::{MockApi, Outcome, Sandbox};
+
+use crate::common::{check, json_rows, run, save};
+
+/// `[DEFAULT]` values that quadruple at each of 8 levels: 2 MiB once
+/// expanded. Before the bound, deeper files made the guest ask for 2 GB and
+/// trap on every command, `rm` included.
+fn exploding_defaults() -> String {
+    let mut text = format!("[DEFAULT]\nv0 = {}\n", "x".repeat(32));
+    for i in 1..=8 {
+        let p = i - 1;
+        text.push_str(&format!("v{i} = %(v{p})s%(v{p})s%(v{p})s%(v{p})s\n"));
+    }
+    text
+}
+
+fn names(out: &Outcome) -> Vec<String> {
+    json_rows(&out.stdout)
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Runs `f` on its own thread; fails the test if it does not end in `limit`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("did not end within {limit:?}"))
+}
+
+fn backdate(path: &std::path::Path, by: Duration) {
+    std::fs::File::options()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .set_modified(SystemTime::now() - by)
+        .unwrap();
+}
+
+/// SPEC §5 "a profile name read from auth.ini or cli.ini is data, not a
+/// path": `[profile:../../victims/v]` and `[profile:/abs/victim]` (with the
+/// victim's folder preopened, as `-c ~/auth.ini` preopens all of `$HOME`)
+/// used to make `rm` delete `v.db` and `victim.db{,-wal}`.
+#[test]
+fn remove_refuses_names_from_files_that_are_paths_and_deletes_nothing() {
+    let victims = Sandbox::new();
+    let mut sb = Sandbox::new();
+    sb.preopen(victims.home());
+    let absolute = victims.path("victim");
+    let protected = [
+        (&victims, "victim.db"),
+        (&victims, "victim.db-wal"),
+        (&sb, "victims/v.db"),
+        (&sb, "victims/v.db-shm"),
+    ];
+    for (owner, file) in protected {
+        owner.write_file(file, "victim");
+    }
+    sb.write_file("cli/sessions/keep.db", "keep");
+    let auth = format!(
+        "[DEFAULT]\nprofile = ok\n\n[profile:../../victims/v]\ntoken = t\ntype = jwt\n\n[profile:{}]\ntoken = t\ntype = jwt\n\n[profile:ok]\ntoken = t\ntype = jwt\n\n",
+        absolute.display()
+    );
+    sb.write_file("auth.ini", &auth);
+    sb.write_file("cli.ini", "[profile:..\\..\\y]\nurl = http://127.0.0.1:9\n");
+    for name in [
+        "../../victims/v".to_string(),
+        absolute.display().to_string(),
+        "..\\..\\y".to_string(),
+    ] {
+        let out = run(&sb, &["auth", "rm", &name, "-y"]);
+        assert_eq!(out.code, 1, "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("invalid profile name")
+                && out.stderr.contains("nothing was removed"),
+            "{name}: {}",
+            out.stderr
+        );
+        let typed = sb.typed().remove_profile(&name).unwrap();
+        assert!(
+            matches!(&typed, Err(AuthError::InvalidInput(f)) if f.field == "name"),
+            "{name}: {typed:?}"
+        );
+    }
+    for (owner, file) in protected {
+        assert_eq!(
+            owner.read_file(file).as_deref(),
+            Some("victim"),
+            "{file} was deleted"
+        );
+    }
+    assert_eq!(sb.read_file("auth.ini").unwrap(), auth, "the file changed");
+    assert_eq!(
+        sb.read_file("cli/sessions/keep.db").as_deref(),
+        Some("keep")
+    );
+}
+
+/// SPEC §5 "a profile defined only in cli.ini is not reported as removed
+/// while it is still listed".
+#[test]
+fn removing_a_profile_only_cli_ini_defines_is_an_error_that_says_so() {
+    let sb = Sandbox::new();
+    sb.write_file(
+        "cli.ini",
+        "[profile:c]\ntype = jwt\nurl = http://127.0.0.1:9\n",
+    );
+    sb.write_file("auth.ini", "[profile:a]\ntype = jwt\ntoken = t\n");
+    let out = run(&sb, &["auth", "rm", "c", "-y"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("defined only in") && out.stderr.contains("cli.ini"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("Removed profile"), "{}", out.stderr);
+    let typed = sb.typed().remove_profile("c").unwrap();
+    assert!(
+        matches!(typed, Err(AuthError::InvalidInput(_))),
+        "{typed:?}"
+    );
+    let listed = run(&sb, &["-f", "json", "auth", "ls", "-O"]);
+    assert_eq!(names(&listed), ["c", "a"]);
+    assert_eq!(
+        sb.read_file("auth.ini").unwrap(),
+        "[profile:a]\ntype = jwt\ntoken = t\n"
+    );
+}
+
+/// SPEC §5 "interpolation output is bounded ... an over-long result is an
+/// error naming the key, never a trap"; what reads no value (switch, rm, by
+/// the CLI and through the WIT export) still works, so the file can be
+/// repaired with the tool.
+#[test]
+fn an_over_long_interpolation_is_a_one_line_error_and_remove_still_works() {
+    let sb = Sandbox::new();
+    let text = format!(
+        "{}profile = gone\n\n[profile:broken]\ntype = jwt\ntoken = %(v8)s\n\n[profile:gone]\ntype = jwt\ntoken = t\n\n",
+        exploding_defaults()
+    );
+    sb.write_file("auth.ini", &text);
+    let switched = run(&sb, &["auth", "switch", "gone"]);
+    assert_eq!(switched.code, 0, "{}", switched.stderr);
+    for args in [&["auth", "ls", "-O"][..], &["-f", "json", "auth", "ls"]] {
+        let out = run(&sb, args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        let errors: Vec<_> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("[ERROR]"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", out.stderr);
+        assert!(
+            errors[0].contains("[profile:broken]")
+                && errors[0].contains("64 KiB")
+                && errors[0].contains("'v"),
+            "{}",
+            errors[0]
+        );
+    }
+    let listing = sb.typed().list_profiles(true).unwrap();
+    assert!(
+        matches!(listing, Err(AuthError::ConfigParse(_))),
+        "{listing:?}"
+    );
+    let removal = sb.typed().remove_profile("gone").unwrap().unwrap();
+    assert_eq!(removal.active, "broken");
+    assert!(!sb.read_file("auth.ini").unwrap().contains("[profile:gone]"));
+    // And the broken one itself can be removed by the CLI, which repairs the file.
+    let removed = run(&sb, &["auth", "rm", "broken", "-y"]);
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    let out = run(&sb, &["-f", "json", "auth", "ls", "-O"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// SPEC §5 "a symlinked auth.ini stays a symlink: its target is replaced
+/// atomically": a relative link inside the home, and one into another
+/// preopened folder (a dotfiles checkout). WASI hosts refuse to read links to
+/// absolute paths: such a link is a clear error and stays as it is.
+#[cfg(unix)]
+#[test]
+fn a_linked_auth_ini_stays_a_link_and_its_target_is_updated() {
+    let is_link = |sb: &Sandbox| {
+        std::fs::symlink_metadata(sb.path("auth.ini"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+    let api = MockApi::start();
+    let dotfiles = Sandbox::new();
+    let mut sb = Sandbox::new();
+    sb.preopen(dotfiles.home());
+    dotfiles.write_file("auth.ini", "[DEFAULT]\nprofile = default\n\n");
+    let sibling = dotfiles.home().file_name().unwrap().to_string_lossy();
+    std::os::unix::fs::symlink(format!("../{sibling}/auth.ini"), sb.path("auth.ini")).unwrap();
+    save(&sb, &api, "a", "ok");
+    assert!(is_link(&sb), "auth.ini became a regular file");
+    assert!(
+        dotfiles
+            .read_file("auth.ini")
+            .unwrap()
+            .contains("[profile:a]")
+    );
+    let out = run(&sb, &["auth", "rm", "a", "-y"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !dotfiles
+            .read_file("auth.ini")
+            .unwrap()
+            .contains("[profile:a]")
+    );
+    assert!(is_link(&sb));
+
+    let sb = Sandbox::new();
+    sb.write_file("real/auth.ini", "");
+    std::os::unix::fs::symlink("real/auth.ini", sb.path("auth.ini")).unwrap();
+    save(&sb, &api, "b", "ok");
+    assert!(is_link(&sb));
+    assert!(
+        sb.read_file("real/auth.ini")
+            .unwrap()
+            .contains("[profile:b]")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path("real"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["auth.ini"]);
+
+    let mut sb = Sandbox::new();
+    sb.preopen(dotfiles.home());
+    std::os::unix::fs::symlink(dotfiles.path("auth.ini"), sb.path("auth.ini")).unwrap();
+    let before = dotfiles.read_file("auth.ini");
+    let out = run(&sb, &["auth", "ls", "-O"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("relative link"), "{}", out.stderr);
+    assert!(is_link(&sb));
+    assert_eq!(dotfiles.read_file("auth.ini"), before);
+}
+
+/// SPEC §5 "a FIFO or other non-regular auth.ini is an error, never a hang".
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_auth_ini_is_refused_and_never_hangs() {
+    let sb = Sandbox::new();
+    let made = std::process::Command::new("mkfifo")
+        .arg(sb.path("auth.ini"))
+        .status()
+        .expect("mkfifo (coreutils) is needed for this test");
+    assert!(made.success());
+    let out = within(Duration::from_secs(30), move || {
+        let out = check(sb.run(["auth", "ls", "-O"]));
+        let switched = check(sb.run(["auth", "switch", "a"]));
+        (out, switched)
+    });
+    for out in [out.0, out.1] {
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    }
+}
+
+/// SPEC §5 "a lock that cannot be taken or broken fails within the lock
+/// wait with a clear error": a lock that is a directory used to spin at
+/// 100% CPU forever.
+#[test]
+fn a_lock_that_is_a_directory_ends_at_once_with_an_error() {
+    let sb = Sandbox::new();
+    sb.write_file("auth.ini", "[profile:a]\ntype = jwt\ntoken = t\n");
+    std::fs::create_dir(sb.path("auth.ini.lock")).unwrap();
+    let started = Instant::now();
+    let out = within(Duration::from_secs(30), move || {
+        check(sb.run(["auth", "switch", "a"]))
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("not a lock file"), "{}", out.stderr);
+}
+
+/// SPEC §5 "a lock is owned ... a stale lock is broken by an atomic rename":
+/// a stale lock of a killed run is broken, nothing of it is left over; a live
+/// one is waited for, and not deleted by the waiter.
+#[test]
+fn a_stale_lock_is_broken_and_a_live_one_is_waited_for() {
+    let sb = Sandbox::new();
+    sb.write_file(
+        "auth.ini",
+        "[profile:a]\ntype = jwt\ntoken = t\n[profile:b]\ntype = jwt\ntoken = t\n",
+    );
+    sb.write_file("auth.ini.lock", "contree-auth killed-run");
+    backdate(&sb.path("auth.ini.lock"), Duration::from_secs(120));
+    let out = run(&sb, &["auth", "switch", "b"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(sb.read_file("auth.ini").unwrap().contains("profile = b"));
+    let left: Vec<_> = std::fs::read_dir(sb.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "auth.ini")
+        .collect();
+    assert!(left.is_empty(), "left over: {left:?}");
+
+    sb.write_file("auth.ini.lock", "contree-auth live-run");
+    let lock = sb.path("auth.ini.lock");
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        std::fs::remove_file(lock).unwrap();
+    });
+    let started = Instant::now();
+    let out = run(&sb, &["auth", "switch", "a"]);
+    releaser.join().unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "did not wait for the live lock"
+    );
+    assert!(sb.read_file("auth.ini").unwrap().contains("profile = a"));
+}
+
+/// SPEC §5 / issue 11 item 7: temporary files a killed writer left are
+/// removed under the lock by the next writer.
+#[test]
+fn temporary_files_of_a_killed_writer_are_cleaned_up_by_the_next_write() {
+    let sb = Sandbox::new();
+    sb.write_file("auth.ini", "[profile:a]\ntype = jwt\ntoken = t\n");
+    sb.write_file(".auth.ini.0123456789abcdef.tmp", "[profile:half-writ");
+    sb.write_file("notes.tmp", "not ours");
+    let out = run(&sb, &["auth", "switch", "a"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(sb.read_file(".auth.ini.0123456789abcdef.tmp").is_none());
+    assert_eq!(sb.read_file("notes.tmp").as_deref(), Some("not ours"));
+}
