@@ -124,9 +124,17 @@ impl Context<'_> {
             .unwrap_or_else(|| recorded.to_string())
     }
 
-    /// Whether a profile of that name exists; reads no value, so a broken
-    /// value in another profile does not stop it.
+    /// Whether a profile of that name exists, reading the files as the
+    /// reference does: a broken value anywhere is an error (as for list,
+    /// switch and save in the Python CLI).
     pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
+        Ok(self.store.load()?.get(name).is_some())
+    }
+
+    /// Whether a profile of that name is defined, reading no value: what
+    /// `remove` asks, so that a profile whose value is broken (or one beside
+    /// it) can still be removed and the file repaired with the tool.
+    pub fn profile_defined(&self, name: &str) -> Result<bool, AuthError> {
         Ok(self.store.catalog()?.defined_in(name).is_some())
     }
 

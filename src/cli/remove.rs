@@ -14,7 +14,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
     let missing = |console: &mut Console<'_, '_>| {
         console.fail(&format!("Profile {} does not exist", repr(name)))
     };
-    match context.profile_exists(name) {
+    match context.profile_defined(name) {
         Ok(true) => {}
         Ok(false) => return missing(console),
         Err(err) => return console.fail(&err.to_string()),

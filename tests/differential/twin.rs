@@ -42,10 +42,16 @@ impl Default for Twin {
 
 impl Twin {
     pub fn new() -> Twin {
+        let mut ours = Sandbox::new();
+        // The Python CLI makes auth.ini 0600 itself; WASI cannot, so ours
+        // warns unless the host made files private (README "Differences",
+        // proven in the component suite). The messages compared here are the
+        // rest, as under the launcher, which sets this.
+        ours.env("CONTREE_PRIVATE_FILES", "1");
         Twin {
             api: MockApi::start(),
             py: Sandbox::new(),
-            ours: Sandbox::new(),
+            ours,
         }
     }
 
