@@ -341,17 +341,7 @@ mod tests {
             assert_eq!(render(format, &rows, false), want, "{format:?}");
         }
         // Every format.
-        let every_format = [
-            Format::Default,
-            Format::Table,
-            Format::Json,
-            Format::JsonPretty,
-            Format::Csv,
-            Format::Tsv,
-            Format::Plain,
-            Format::Toml,
-        ];
-        for format in every_format {
+        for format in Format::ALL {
             let name = format!("{format:?}");
             let out = render(format, &rows, true);
             let raw: Vec<char> = out
