@@ -24,7 +24,7 @@ pub struct ToolBuild {
 /// Starts the tool build; its output goes to a log file, so that it cannot
 /// block on a full pipe while the command build runs.
 pub fn spawn(workspace: &Path, out_dir: &Path) -> ToolBuild {
-    let target_dir = workspace.join("target").join("guest-tool");
+    let target_dir = workspace.join("target").join("guest");
     let log = out_dir.join("guest-tool-build.log");
     let (out, err) = match File::create(&log).and_then(|f| Ok((f.try_clone()?, f))) {
         Ok(files) => files,
@@ -62,9 +62,11 @@ pub fn finish(mut build: ToolBuild, workspace: &Path) -> PathBuf {
         ));
     }
     let built = guest_wasm(&build.target_dir);
-    let out = build
-        .target_dir
-        .join(format!("{}_tool.wasm", GUEST_PACKAGE.replace('-', "_")));
+    let out_dir = workspace.join("target").join("guest-tool");
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        fail(&format!("cannot create {}: {e}", out_dir.display()));
+    }
+    let out = out_dir.join(format!("{}_tool.wasm", GUEST_PACKAGE.replace('-', "_")));
     documented(&built, &out, workspace, TOOL_WORLD);
     out
 }
