@@ -123,34 +123,24 @@ mod tests {
     use super::*;
     use crate::config::profile::Secret;
     use crate::http::Request;
-    use std::cell::RefCell;
+    use crate::http::fake::FakeTransport;
 
     /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.
-    struct Fake {
-        seen: RefCell<Vec<Request>>,
-    }
-
-    impl Transport for Fake {
-        fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
-            self.seen.borrow_mut().extend(requests.iter().cloned());
-            requests
-                .iter()
-                .map(|r| match r.headers[0].1.as_str() {
-                    "Bearer ok" => Outcome::Response {
-                        status: 200,
-                        body: br#"{"permissions":{"list":true}}"#.to_vec(),
-                    },
-                    "Bearer nolist" => Outcome::Response {
-                        status: 200,
-                        body: br#"{"permissions":{}}"#.to_vec(),
-                    },
-                    "Bearer slow" => Outcome::Timeout,
-                    _ => Outcome::Response {
-                        status: 401,
-                        body: br#"{"error":"nope"}"#.to_vec(),
-                    },
-                })
-                .collect()
+    fn answer(r: &Request) -> Outcome {
+        match r.bearer() {
+            "ok" => Outcome::Response {
+                status: 200,
+                body: br#"{"permissions":{"list":true}}"#.to_vec(),
+            },
+            "nolist" => Outcome::Response {
+                status: 200,
+                body: br#"{"permissions":{}}"#.to_vec(),
+            },
+            "slow" => Outcome::Timeout,
+            _ => Outcome::Response {
+                status: 401,
+                body: br#"{"error":"nope"}"#.to_vec(),
+            },
         }
     }
 
@@ -170,9 +160,7 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_spec() {
-        let fake = Fake {
-            seen: RefCell::new(Vec::new()),
-        };
+        let fake = FakeTransport::new(answer);
         let profiles = [
             profile(Some("ok"), Some("proj")),
             profile(Some("nolist"), None),
@@ -189,7 +177,7 @@ mod tests {
             statuses,
             ["ok", "inactive", "timeout", "error", "error", "error"]
         );
-        let seen = fake.seen.borrow();
+        let seen = fake.requests();
         assert_eq!(
             seen.len(),
             4,
@@ -201,9 +189,7 @@ mod tests {
 
     #[test]
     fn offline_sends_nothing() {
-        let fake = Fake {
-            seen: RefCell::new(Vec::new()),
-        };
+        let fake = FakeTransport::new(answer);
         let statuses: Vec<_> = probe_all(
             &fake,
             &[profile(Some("ok"), None), profile(None, None)],
@@ -213,7 +199,7 @@ mod tests {
         .map(|p| p.status.as_str())
         .collect();
         assert_eq!(statuses, ["offline", "error"]);
-        assert!(fake.seen.borrow().is_empty());
+        assert!(fake.requests().is_empty());
     }
 
     /// Answers every request with a 401 that echoes every token it was sent.

@@ -112,7 +112,7 @@ fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{Cli, FakeApi};
+    use crate::cli::testing::{Cli, fake_api};
 
     const THREE: &str = "[DEFAULT]\nprofile = b\n\n\
         [profile:a]\nurl = http://127.0.0.1:9\ntoken = tok-ok\ntype = jwt\n\n\
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn no_profiles_message_and_parseable_stdout() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(&api, &["auth", "ls"]);
         assert_eq!(
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn table_lists_in_file_order_with_statuses_and_the_active_marker() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", THREE);
         let out = cli.run(&api, &["auth", "ls"]);
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn offline_makes_no_request_and_says_offline() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", THREE);
         let out = cli.run(&api, &["-f", "csv", "auth", "ls", "-O"]);
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn contree_profile_overrides_the_pointer_and_a_missing_active_is_warned() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", THREE);
         cli.env("CONTREE_PROFILE", "gone");
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn check_exits_1_naming_each_profile_that_is_not_ok() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", THREE);
         let out = cli.run(&api, &["auth", "ls", "--check"]);
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn check_of_named_profiles_probes_only_those() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", THREE);
         let out = cli.run(&api, &["-f", "json", "auth", "ls", "--check", "a"]);

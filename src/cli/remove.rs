@@ -41,14 +41,14 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{Cli, FakeApi};
+    use crate::cli::testing::{Cli, fake_api};
 
     const TWO: &str =
         "[DEFAULT]\nprofile = a\n\n[profile:a]\ntoken = t1\n\n[profile:b]\ntoken = t2\n\n";
 
     #[test]
     fn remove_active_profile_moves_pointer_to_first_remaining() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", TWO);
         let out = cli.run(&api, &["auth", "rm", "a", "-y"]);
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn remove_asks_first_and_anything_but_y_keeps_the_profile() {
-        let api = FakeApi::new();
+        let api = fake_api();
         for (answer, code) in [("y\n", 0), ("n\n", 1), ("", 1)] {
             let mut cli = Cli::new();
             cli.write("auth.ini", TWO);
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn remove_deletes_session_databases_of_both_layouts() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", TWO);
         std::fs::create_dir_all(cli.path("cli/sessions")).unwrap();
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn remove_of_a_missing_profile_fails_with_the_reference_message() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", TWO);
         let out = cli.run(&api, &["auth", "rm", "zz", "-y"]);

@@ -238,7 +238,7 @@ fn ask_for_the_rest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::testing::{Cli, FakeApi};
+    use crate::cli::testing::{Cli, fake_api};
 
     fn env(pairs: &[(&str, &str)]) -> Environment {
         Environment::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -315,7 +315,7 @@ mod tests {
 
     #[test]
     fn save_verifies_with_whoami_then_writes_the_reference_layout() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(
             &api,
@@ -351,7 +351,7 @@ mod tests {
 
     #[test]
     fn creating_auth_ini_warns_once_that_its_mode_is_the_hosts_unless_the_host_made_it_private() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.env("CONTREE_PRIVATE_FILES", "");
         let first = cli.run(&api, &saving("tok-ok", "p"));
@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn values_from_the_environment_are_logged_by_name_never_by_value() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.env("NEBIUS_API_KEY", "tok-ok")
             .env("CONTREE_URL", "http://127.0.0.1:9")
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn prompts_token_secretly_on_stderr_then_project_on_stdout() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.stdin("tok-ok\nproj-2\n");
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn jwt_prompts_for_the_url_and_refuses_an_empty_one() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.stdin("tok-ok\nhttp://127.0.0.1:9/\n");
         let out = cli.run(&api, &["auth", "--type", "jwt"]);
@@ -433,7 +433,7 @@ mod tests {
 
     #[test]
     fn token_stdin_reads_the_whole_pipe() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.stdin("tok-ok\r\n");
         let out = cli.run(
@@ -457,7 +457,7 @@ mod tests {
 
     #[test]
     fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
-        let api = FakeApi::new();
+        let api = fake_api();
         for (answer, code) in [
             ("y\n", 0),
             ("Y\n", 0),
@@ -496,7 +496,7 @@ mod tests {
 
     #[test]
     fn rejected_token_is_reported_and_nothing_is_written() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(&api, &saving("tok-bad", "p"));
         assert_eq!(out.code, 1);
@@ -512,7 +512,7 @@ mod tests {
 
     #[test]
     fn valid_token_without_list_permission_warns_and_saves() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(&api, &saving("tok-nolist", "proj-9"));
         assert_eq!(out.code, 0, "{}", out.stderr);
@@ -528,7 +528,7 @@ mod tests {
 
     #[test]
     fn input_checks_come_before_any_request() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let cases: [(&[&str], &str); 4] = [
             (
                 &["auth", "--token", "tok-ok", "-u", "http://127.0.0.1:9"],

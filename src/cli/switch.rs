@@ -22,11 +22,11 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &SwitchAr
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{Cli, FakeApi};
+    use crate::cli::testing::{Cli, fake_api};
 
     #[test]
     fn switch_rewrites_only_the_pointer() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         let before =
             "[DEFAULT]\nprofile = a\n\n[profile:a]\ntoken = t1\n\n[profile:b]\ntoken = t2\n\n";
@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn switch_to_a_missing_profile_fails_and_changes_nothing() {
-        let api = FakeApi::new();
+        let api = fake_api();
         let mut cli = Cli::new();
         cli.write("auth.ini", "[profile:a]\ntoken = t\n");
         let out = cli.run(&api, &["auth", "switch", "zz"]);

@@ -2,75 +2,32 @@
 //! in-memory terminal, and a whoami server faked through the same
 //! [`Transport`] seam the component uses for `wasi:http`.
 
-use std::cell::RefCell;
-use std::time::Duration;
-
 use crate::cli::{Io, run};
 use crate::config::env::Environment;
+use crate::http::fake::FakeTransport;
 use crate::http::{Outcome, Request, Transport};
+
+/// The fake whoami of the CLI's tests.
+pub type FakeApi = FakeTransport<fn(&Request) -> Outcome>;
 
 /// Answers whoami by token: `tok-ok` (200, `list` granted), `tok-nolist`
 /// (200 without it), `tok-slow` (no answer in time), `tok-down` (connection
 /// refused), anything else 401 `invalid token`.
-#[derive(Default)]
-pub struct FakeApi {
-    seen: RefCell<Vec<Seen>>,
+pub fn fake_api() -> FakeApi {
+    FakeTransport::new(answer)
 }
 
-/// A request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub path: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Seen {
-    /// Header names are case-insensitive.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-impl FakeApi {
-    pub fn new() -> FakeApi {
-        FakeApi::default()
-    }
-
-    pub fn requests(&self) -> Vec<Seen> {
-        self.seen.borrow().clone()
-    }
-
-    fn answer(request: &Request) -> Outcome {
-        let token = request
-            .headers
-            .iter()
-            .find(|(k, _)| k == "Authorization")
-            .and_then(|(_, v)| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        let json = |status: u16, body: &str| Outcome::Response {
-            status,
-            body: body.as_bytes().to_vec(),
-        };
-        match token {
-            "tok-ok" => json(200, r#"{"token_uuid":"u-1","permissions":{"list":true}}"#),
-            "tok-nolist" => json(200, r#"{"token_uuid":"u-2","permissions":{"list":false}}"#),
-            "tok-slow" => Outcome::Timeout,
-            "tok-down" => Outcome::Failed("connection refused".into()),
-            _ => json(401, r#"{"error":"invalid token"}"#),
-        }
-    }
-}
-
-impl Transport for FakeApi {
-    fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
-        self.seen.borrow_mut().extend(requests.iter().map(|r| Seen {
-            path: r.path.clone(),
-            headers: r.headers.clone(),
-        }));
-        requests.iter().map(FakeApi::answer).collect()
+fn answer(request: &Request) -> Outcome {
+    let json = |status: u16, body: &str| Outcome::Response {
+        status,
+        body: body.as_bytes().to_vec(),
+    };
+    match request.bearer() {
+        "tok-ok" => json(200, r#"{"token_uuid":"u-1","permissions":{"list":true}}"#),
+        "tok-nolist" => json(200, r#"{"token_uuid":"u-2","permissions":{"list":false}}"#),
+        "tok-slow" => Outcome::Timeout,
+        "tok-down" => Outcome::Failed("connection refused".into()),
+        _ => json(401, r#"{"error":"invalid token"}"#),
     }
 }
 

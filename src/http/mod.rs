@@ -3,6 +3,8 @@
 //! that touches `wasi:http`; tests and other hosts can supply another
 //! [`Transport`].
 
+#[cfg(test)]
+pub mod fake;
 pub mod url;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi;

@@ -2,62 +2,45 @@
 //! temporary config home. End-to-end runs under wasmtime with the Python
 //! SDK are in `tests/component/mcp.rs`.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::*;
-use crate::http::{Outcome, Request, Transport};
+use crate::http::fake::FakeTransport;
+use crate::http::{Outcome, Request};
 
 const TOKEN: &str = "ok-SeCrEt-0123456789abcdefghijklmnopqrstuv";
 
 /// Answers by the bearer token's prefix: `ok` 200 with `list`, `nolist`
-/// 200 without, anything else 401 with a body that echoes the token.
-struct FakeApi {
-    seen: RefCell<Vec<Request>>,
-}
-
-impl Transport for FakeApi {
-    fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
-        self.seen.borrow_mut().extend(requests.iter().cloned());
-        requests
-            .iter()
-            .map(|r| {
-                let auth = r
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k == "Authorization")
-                    .map(|(_, v)| v.trim_start_matches("Bearer ").to_string())
-                    .unwrap_or_default();
-                let body = |list: bool| {
-                    json!({"token_uuid": "uuid-1", "token_expiration": 1893456000,
-                           "permissions": {"list": list}, "limits": {"sandboxes": 5},
-                           "operations_stat": {"runs": 2}})
-                    .to_string()
-                    .into_bytes()
-                };
-                if auth.starts_with("ok") {
-                    Outcome::Response {
-                        status: 200,
-                        body: body(true),
-                    }
-                } else if auth.starts_with("hang") {
-                    Outcome::Timeout
-                } else if auth.starts_with("nolist") {
-                    Outcome::Response {
-                        status: 200,
-                        body: body(false),
-                    }
-                } else {
-                    Outcome::Response {
-                        status: 401,
-                        body: format!("{{\"error\":\"bad token {auth}\"}}").into_bytes(),
-                    }
-                }
-            })
-            .collect()
+/// 200 without, `hang` no answer, anything else 401 with a body that echoes
+/// the token.
+fn answer(r: &Request) -> Outcome {
+    let auth = r.bearer();
+    let body = |list: bool| {
+        json!({"token_uuid": "uuid-1", "token_expiration": 1893456000,
+               "permissions": {"list": list}, "limits": {"sandboxes": 5},
+               "operations_stat": {"runs": 2}})
+        .to_string()
+        .into_bytes()
+    };
+    if auth.starts_with("ok") {
+        Outcome::Response {
+            status: 200,
+            body: body(true),
+        }
+    } else if auth.starts_with("hang") {
+        Outcome::Timeout
+    } else if auth.starts_with("nolist") {
+        Outcome::Response {
+            status: 200,
+            body: body(false),
+        }
+    } else {
+        Outcome::Response {
+            status: 401,
+            body: format!("{{\"error\":\"bad token {auth}\"}}").into_bytes(),
+        }
     }
 }
 
@@ -102,9 +85,7 @@ fn serve_lines(lines: &[String], env: &[(&str, &str)], home: Option<&PathBuf>) -
     let mut stdin = input.as_bytes();
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    let api = FakeApi {
-        seen: RefCell::new(Vec::new()),
-    };
+    let api = FakeTransport::new(answer);
     let context = Context::new(&env, None, &api);
     let code = serve(&mut stdin, &mut stdout, &mut stderr, &env, context);
     let stdout = String::from_utf8(stdout).expect("stdout is UTF-8");
@@ -496,9 +477,7 @@ fn the_cli_dispatches_mcp_to_the_server() {
         stderr: &mut stderr,
         stdout_is_terminal: false,
     };
-    let api = FakeApi {
-        seen: RefCell::new(Vec::new()),
-    };
+    let api = FakeTransport::new(answer);
     let args: Vec<String> = ["contree", "mcp"].map(String::from).to_vec();
     let code = crate::cli::run(&args, &Environment::default(), &mut io, &api);
     assert_eq!(code, 0);
