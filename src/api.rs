@@ -388,6 +388,83 @@ fn removable_stem(name: &str) -> Result<SessionStem, AuthError> {
 }
 
 /// SPEC §5 on `remove`, natively, through the operation every face calls.
+/// Names become section headers and session file names: one path component
+/// ([`SessionStem`]), and nothing the INI format or the pointer would change.
+pub fn validate_name(name: &str) -> Result<(), AuthError> {
+    let bad = |why: &str| {
+        Err(AuthError::invalid(
+            "name",
+            format!("invalid profile name {}: {why}", crate::python::repr(name)),
+        ))
+    };
+    if name.len() > 128 {
+        return bad("longer than 128 bytes");
+    }
+    if let Err(why) = SessionStem::new(name) {
+        return bad(&why);
+    }
+    if name.contains(['[', ']', '%']) {
+        return bad("'[', ']' and '%' are not allowed");
+    }
+    if name.trim() != name {
+        return bad("leading or trailing spaces are not allowed");
+    }
+    Ok(())
+}
+
+/// A value must survive the INI format unchanged: one line (tabs are fine).
+fn check_value(field: &str, value: &str) -> Result<(), AuthError> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(AuthError::invalid(
+            field,
+            format!("the {field} contains a control character (such as a newline)"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str, token: &str, auth_type: AuthType) -> SaveRequest {
+        SaveRequest {
+            name: name.into(),
+            token: Secret::new(token),
+            url: Some("http://127.0.0.1:1/".into()),
+            auth_type,
+            project: Some("p".into()),
+            overwrite: false,
+            allow_insecure_http: false,
+        }
+    }
+
+    #[test]
+    fn checks_values_before_anything_is_sent() {
+        assert!(checked_profile(&request("a", "", AuthType::Iam)).is_err());
+        assert!(checked_profile(&request("a", "t\nx", AuthType::Iam)).is_err());
+        let jwt = checked_profile(&request("a", "t", AuthType::Jwt)).unwrap();
+        assert_eq!(jwt.url, "http://127.0.0.1:1");
+        assert_eq!(jwt.project, None);
+        let mut no_project = request("a", "t", AuthType::Iam);
+        no_project.project = None;
+        assert_eq!(
+            checked_profile(&no_project).unwrap_err().to_string(),
+            "No project configured for IAM profile 'a'. Run `contree auth` first."
+        );
+    }
+
+    #[test]
+    fn names_that_would_break_the_file_are_refused() {
+        for name in ["", "a]b", "a\nb", "../x", "a/b", " a"] {
+            assert!(validate_name(name).is_err(), "{name:?}");
+        }
+        for name in ["default", "work-2", "naïve", "a b"] {
+            assert!(validate_name(name).is_ok(), "{name:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod remove_tests {
     use std::fs;
@@ -522,82 +599,5 @@ mod remove_tests {
         assert_eq!(removal.active, DEFAULT_PROFILE);
         assert!(context.store.load().unwrap().profiles.is_empty());
         fs::remove_dir_all(root).unwrap();
-    }
-}
-
-/// Names become section headers and session file names: one path component
-/// ([`SessionStem`]), and nothing the INI format or the pointer would change.
-pub fn validate_name(name: &str) -> Result<(), AuthError> {
-    let bad = |why: &str| {
-        Err(AuthError::invalid(
-            "name",
-            format!("invalid profile name {}: {why}", crate::python::repr(name)),
-        ))
-    };
-    if name.len() > 128 {
-        return bad("longer than 128 bytes");
-    }
-    if let Err(why) = SessionStem::new(name) {
-        return bad(&why);
-    }
-    if name.contains(['[', ']', '%']) {
-        return bad("'[', ']' and '%' are not allowed");
-    }
-    if name.trim() != name {
-        return bad("leading or trailing spaces are not allowed");
-    }
-    Ok(())
-}
-
-/// A value must survive the INI format unchanged: one line (tabs are fine).
-fn check_value(field: &str, value: &str) -> Result<(), AuthError> {
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(AuthError::invalid(
-            field,
-            format!("the {field} contains a control character (such as a newline)"),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(name: &str, token: &str, auth_type: AuthType) -> SaveRequest {
-        SaveRequest {
-            name: name.into(),
-            token: Secret::new(token),
-            url: Some("http://127.0.0.1:1/".into()),
-            auth_type,
-            project: Some("p".into()),
-            overwrite: false,
-            allow_insecure_http: false,
-        }
-    }
-
-    #[test]
-    fn checks_values_before_anything_is_sent() {
-        assert!(checked_profile(&request("a", "", AuthType::Iam)).is_err());
-        assert!(checked_profile(&request("a", "t\nx", AuthType::Iam)).is_err());
-        let jwt = checked_profile(&request("a", "t", AuthType::Jwt)).unwrap();
-        assert_eq!(jwt.url, "http://127.0.0.1:1");
-        assert_eq!(jwt.project, None);
-        let mut no_project = request("a", "t", AuthType::Iam);
-        no_project.project = None;
-        assert_eq!(
-            checked_profile(&no_project).unwrap_err().to_string(),
-            "No project configured for IAM profile 'a'. Run `contree auth` first."
-        );
-    }
-
-    #[test]
-    fn names_that_would_break_the_file_are_refused() {
-        for name in ["", "a]b", "a\nb", "../x", "a/b", " a"] {
-            assert!(validate_name(name).is_err(), "{name:?}");
-        }
-        for name in ["default", "work-2", "naïve", "a b"] {
-            assert!(validate_name(name).is_ok(), "{name:?}");
-        }
     }
 }
