@@ -246,9 +246,20 @@ impl Lock {
     /// the directory is gone; on an error the directory is removed, so a
     /// failed write leaves no lock behind.
     fn own(dir: &Path, timing: &LockTiming) -> Result<Option<Lock>, AuthError> {
+        Lock::own_with(dir, timing, |path| {
+            OpenOptions::new().write(true).create_new(true).open(path)
+        })
+    }
+
+    /// [`Lock::own`] with the file's creation given (tests make it fail).
+    fn own_with(
+        dir: &Path,
+        timing: &LockTiming,
+        create: impl FnOnce(&Path) -> std::io::Result<File>,
+    ) -> Result<Option<Lock>, AuthError> {
         let id = random_id();
         let path = dir.join(format!("{id}.new"));
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
+        match create(&path) {
             Ok(file) => Ok(Some(Lock {
                 dir: dir.to_path_buf(),
                 id,
@@ -631,6 +642,25 @@ mod tests {
             "the other run's file"
         );
         drop(other);
+        assert_eq!(names(&dir), Vec::<String>::new());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// "A failed write of the owner file must not leave a lock behind": a
+    /// full disk when the owner's file is created removes the directory
+    /// just made, and the error is one line.
+    #[test]
+    fn a_failed_write_of_the_owners_file_leaves_no_lock() {
+        let (_clock, timing) = fake();
+        let dir = temp_dir();
+        let lock = dir.join("auth.ini.lock");
+        fs::create_dir(&lock).unwrap();
+        let err = Lock::own_with(&lock, &timing, |_| {
+            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot write the lock"), "{err}");
+        assert!(!err.to_string().contains('\n'));
         assert_eq!(names(&dir), Vec::<String>::new());
         fs::remove_dir_all(dir).unwrap();
     }

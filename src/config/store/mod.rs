@@ -201,6 +201,11 @@ mod tests {
             fs::read_to_string(home.join("auth.ini")).unwrap(),
             "[profile:a]\ntoken = t\n"
         );
+        assert_eq!(
+            leftovers(&home),
+            Vec::<String>::new(),
+            "no lock, no new file"
+        );
         fs::remove_dir_all(home).unwrap();
     }
 
