@@ -10,8 +10,10 @@
 //! file is created once, with the lock, never again), so the check and the
 //! act are one system call and a stale snapshot is never committed. A lock whose newest heartbeat is older than
 //! [`LockTiming::stale_after`] (1 s) was left by a run that died: it is
-//! broken by renaming it to a unique name (of two breakers, one rename
-//! wins), then deleted. The owner refreshes its heartbeat between all of
+//! broken by renaming the dead owner's file, by its name, to a unique name
+//! (of two breakers, one rename wins, and a late one cannot touch a newer
+//! owner's lock, which holds another name), then the emptied directory is
+//! removed. The owner refreshes its heartbeat between all of
 //! its steps, so a live writer, however slow each call, keeps its lock.
 //!
 //! Waiting takes its clock and sleeper from [`LockTiming::clock`] (see
@@ -130,8 +132,17 @@ enum Seen {
     /// A link, FIFO or device: no run of ours made it.
     NotALock,
     /// A lock directory (or an older version's lock file), with its newest
-    /// modification time: the last heartbeat, or its creation.
-    Held(Option<SystemTime>),
+    /// modification time (the last heartbeat, or its creation) and the
+    /// owners' files it holds (one, or none while it is being made).
+    Held {
+        newest: Option<SystemTime>,
+        owners: Vec<String>,
+    },
+}
+
+/// Whether `name` is an owner's file, `<16 hex>.new`.
+fn is_owner_file(name: &str) -> bool {
+    name.strip_suffix(".new").is_some_and(is_id)
 }
 
 fn inspect(path: &Path) -> std::io::Result<Seen> {
@@ -141,12 +152,16 @@ fn inspect(path: &Path) -> std::io::Result<Seen> {
         Err(err) => return Err(err),
     };
     if meta.is_file() {
-        return Ok(Seen::Held(meta.modified().ok()));
+        return Ok(Seen::Held {
+            newest: meta.modified().ok(),
+            owners: Vec::new(),
+        });
     }
     if !meta.is_dir() {
         return Ok(Seen::NotALock);
     }
     let mut newest = meta.modified().ok();
+    let mut owners = Vec::new();
     let entries = match fs::read_dir(path) {
         Ok(entries) => entries,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Seen::Gone),
@@ -157,8 +172,12 @@ fn inspect(path: &Path) -> std::io::Result<Seen> {
         if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
             newest = newest.max(Some(modified));
         }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_owner_file(&name) {
+            owners.push(name);
+        }
     }
-    Ok(Seen::Held(newest))
+    Ok(Seen::Held { newest, owners })
 }
 
 /// The lock, held: only its owner deletes it (on drop).
@@ -206,11 +225,13 @@ impl Lock {
                                 dir.display()
                             )));
                         }
-                        Seen::Held(newest) if is_older(now, newest, timing.stale_after) => {
-                            break_lock(&dir)?;
+                        Seen::Held { newest, owners }
+                            if is_older(now, newest, timing.stale_after) =>
+                        {
+                            break_lock(&dir, &owners, timing)?;
                             again_now = true;
                         }
-                        Seen::Held(_) => {}
+                        Seen::Held { .. } => {}
                     }
                 }
                 Err(err) if err.kind() == ErrorKind::NotFound && !made_parent => {
@@ -347,23 +368,59 @@ fn is_older(now: SystemTime, modified: Option<SystemTime>, limit: Duration) -> b
     modified.is_some_and(|m| now.duration_since(m).is_ok_and(|age| age > limit))
 }
 
-/// Takes a stale lock away by renaming it to a unique name (atomic: of two
-/// breakers, one gets it, the other finds it gone), then deletes it. Its
-/// owner, if it ever wakes up, finds its new file's path gone and cannot
-/// commit.
-fn break_lock(dir: &Path) -> Result<(), AuthError> {
-    let broken = dir.with_file_name(format!("{}.{}.stale", file_name(dir), random_id()));
-    match fs::rename(dir, &broken) {
+/// Breaks a stale lock. What is renamed away (atomic: of two breakers, one
+/// gets it, the other finds it gone) is the judged owner's file itself, by
+/// its name, so a breaker that comes late can never take a newer owner's
+/// lock: that lock holds another name. The emptied directory is then
+/// removed (which fails if a newer owner is already in it). The stale
+/// owner, if it ever wakes up, finds its file's path gone and cannot commit.
+/// A directory with no owner's file (its run killed before it made one,
+/// or things nobody of ours put there) is removed, or else renamed away
+/// while it is still stale and still has no owner; an older version's
+/// lock file is renamed away.
+fn break_lock(dir: &Path, owners: &[String], timing: &LockTiming) -> Result<(), AuthError> {
+    let stale_name = || dir.with_file_name(format!("{}.{}.stale", file_name(dir), random_id()));
+    let refused = |err: &std::io::Error| {
+        io_error(
+            dir,
+            "break the stale lock (delete it by hand if no contree run is active)",
+            err,
+        )
+    };
+    for owner in owners {
+        let away = stale_name();
+        match fs::rename(dir.join(owner), &away) {
+            Ok(()) => remove_broken(&away),
+            // Another breaker was first: the directory may be someone's now.
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(refused(&err)),
+        }
+    }
+    let foreign = match fs::remove_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
+        // An older version's lock file.
+        Err(_) if fs::symlink_metadata(dir).is_ok_and(|m| m.is_file()) => false,
+        Err(_) if !owners.is_empty() => return Ok(()),
+        Err(_) => true,
+    };
+    if foreign {
+        // Not empty, with no owner of ours: only if nobody took it meanwhile.
+        let now = timing.clock.now();
+        match inspect(dir) {
+            Ok(Seen::Held { newest, owners })
+                if owners.is_empty() && is_older(now, newest, timing.stale_after) => {}
+            _ => return Ok(()),
+        }
+    }
+    let away = stale_name();
+    match fs::rename(dir, &away) {
         Ok(()) => {
-            remove_broken(&broken);
+            remove_broken(&away);
             Ok(())
         }
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(io_error(
-            dir,
-            "break the stale lock (delete it by hand if no contree run is active)",
-            &err,
-        )),
+        Err(err) => Err(refused(&err)),
     }
 }
 
@@ -381,7 +438,7 @@ fn remove_broken(path: &Path) {
     if let Ok(entries) = fs::read_dir(path) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.strip_suffix(".new").is_some_and(is_id) {
+            if is_owner_file(&name) {
                 let _ = remove_if_there(&entry.path());
             }
         }
@@ -661,6 +718,32 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("cannot write the lock"), "{err}");
         assert!(!err.to_string().contains('\n'));
+        assert_eq!(names(&dir), Vec::<String>::new());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// SPEC §5 "a stale lock is broken by an atomic rename so that two
+    /// breakers cannot both win": two waiters judged the same dead lock
+    /// stale; the first broke it and holds a fresh lock when the second
+    /// acts. The second renames the dead owner's file by its name, finds
+    /// it gone, and leaves the first one's lock alone.
+    #[test]
+    fn a_late_second_breaker_never_takes_the_first_breakers_fresh_lock() {
+        let (clock, timing) = fake();
+        let dir = temp_dir();
+        let lock_dir = killed_runs_lock(&dir, clock.now() - Duration::from_secs(5));
+        let judged = match inspect(&lock_dir).unwrap() {
+            Seen::Held { owners, .. } => owners,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(judged, ["0123456789abcdef.new"]);
+        let first = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
+        break_lock(&lock_dir, &judged, &timing).unwrap();
+        assert!(
+            first.new_file().exists(),
+            "the first breaker's lock was taken"
+        );
+        drop(first);
         assert_eq!(names(&dir), Vec::<String>::new());
         fs::remove_dir_all(dir).unwrap();
     }
