@@ -102,7 +102,9 @@ pub(super) fn resolve_links(path: &Path) -> Result<PathBuf, AuthError> {
 /// Reads and parses a config file; a missing file is an empty document.
 /// `beat` runs between the file operations (the writer's lock heartbeat).
 pub(super) fn read_document(path: &Path, beat: &dyn Fn()) -> Result<Document, AuthError> {
+    beat();
     let path = &resolve_links(path)?;
+    beat();
     let parse_error = |line: usize, message: String| AuthError::ConfigParse {
         path: path.display().to_string(),
         line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -114,6 +116,7 @@ pub(super) fn read_document(path: &Path, beat: &dyn Fn()) -> Result<Document, Au
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Document::default()),
         Err(err) => return Err(io_error(path, "read", &err)),
     };
+    beat();
     if metadata.is_dir() {
         return Err(AuthError::Io(format!(
             "cannot read {}: it is a directory, not a file",

@@ -448,7 +448,7 @@ fn remove_broken(path: &Path) {
 
 /// Under the lock: what killed writers and breakers left beside `target`
 /// (locks broken away, an older version's temporary and claimed files).
-/// The heartbeat is refreshed after each deletion.
+/// The heartbeat is refreshed between every two file operations.
 pub(super) fn remove_leftovers(target: &Path, lock: &Lock) {
     let base = file_name(target);
     let lock_name = file_name(lock.dir());
@@ -460,16 +460,19 @@ pub(super) fn remove_leftovers(target: &Path, lock: &Lock) {
     } else {
         dir
     };
+    lock.beat();
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
+        // Each entry may have cost a call to the host (a slow disk).
+        lock.beat();
         let name = entry.file_name().to_string_lossy().into_owned();
         if name != lock_name && is_working_file(&name, &base) {
             remove_broken(&entry.path());
-            lock.beat();
         }
     }
+    lock.beat();
 }
 
 #[cfg(test)]
