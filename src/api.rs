@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 use crate::config::env::Environment;
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
-use crate::config::store::{DefinedIn, Loaded, PRIVATE_FILES_VAR, SessionStem, Store};
+use crate::config::store::{
+    DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
+};
 use crate::error::AuthError;
 use crate::http::Transport;
 use crate::probe::{self, Probe};
@@ -75,6 +77,8 @@ pub struct SaveOutcome {
     pub list_permission: bool,
     pub path: String,
     pub replaced: bool,
+    /// For the user: auth.ini's mode follows the host's umask, and the like.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,12 +140,6 @@ impl Context<'_> {
     /// it) can still be removed and the file repaired with the tool.
     pub fn profile_defined(&self, name: &str) -> Result<bool, AuthError> {
         Ok(self.store.catalog()?.defined_in(name).is_some())
-    }
-
-    /// What the last operations want the user told (such as: auth.ini was
-    /// created with the host's default file mode), once; every face shows them.
-    pub fn take_warnings(&self) -> Vec<String> {
-        self.store.take_warnings()
     }
 
     /// Every profile in file order with its status.
@@ -208,7 +206,10 @@ impl Context<'_> {
             progress,
         )?;
 
-        let (replaced, recorded_active) = self.store.modify(|doc| {
+        let Written {
+            value: (replaced, recorded_active),
+            warnings,
+        } = self.store.modify(|doc| {
             let section = profile::section_name(&profile.name);
             let replaced = doc.section(&section).is_some();
             if replaced && !request.overwrite {
@@ -224,20 +225,23 @@ impl Context<'_> {
             profile: ProfileView::new(&profile, &active),
             list_permission: whoami.has_permission(REQUIRED_PERMISSION),
             path: self.store.auth_path.display().to_string(),
-            replaced: replaced || exists,
+            replaced,
+            warnings,
         })
     }
 
-    pub fn switch_profile(&self, name: &str) -> Result<(), AuthError> {
-        // The pointer is read raw by both tools: a name with `%` could not be written.
-        validate_name(name)?;
+    /// Points `[DEFAULT] profile` at an existing profile, whatever the
+    /// length of its name; returns the warnings for the user.
+    pub fn switch_profile(&self, name: &str) -> Result<Vec<String>, AuthError> {
+        check_pointer(name)?;
         if !self.profile_exists(name)? {
             return Err(AuthError::NotFound(name.to_string()));
         }
-        self.store.modify(|doc| {
+        let written = self.store.modify(|doc| {
             profile::set_active(doc, name);
             Ok(())
-        })
+        })?;
+        Ok(written.warnings)
     }
 
     /// Deletes the profile and its session databases. When it was the
@@ -267,7 +271,7 @@ impl Context<'_> {
             )),
             Some(DefinedIn::AuthIni) => {}
         }
-        let active = self.store.modify(|doc| {
+        let written = self.store.modify(|doc| {
             // Another run may have removed it since the catalog was read.
             if !doc.remove_section(&profile::section_name(name)) {
                 return Err(AuthError::NotFound(name.to_string()));
@@ -285,11 +289,13 @@ impl Context<'_> {
             profile::set_active(doc, &active);
             Ok(active)
         })?;
-        warnings.extend(self.store.take_warnings());
+        warnings.extend(written.warnings);
+        let sessions = self.store.remove_session_databases(&stem);
+        warnings.extend(sessions.warnings);
         Ok(Removal {
             removed: name.to_string(),
-            active,
-            deleted_files: self.store.remove_session_databases(&stem),
+            active: written.value,
+            deleted_files: sessions.files,
             warnings,
         })
     }
@@ -387,29 +393,53 @@ fn removable_stem(name: &str) -> Result<SessionStem, AuthError> {
     })
 }
 
-/// SPEC §5 on `remove`, natively, through the operation every face calls.
+/// The rule for the name of a new profile (SPEC §5, for every face).
 /// Names become section headers and session file names: one path component
-/// ([`SessionStem`]), and nothing the INI format or the pointer would change.
+/// ([`SessionStem`]) whose session files can exist ([`MAX_NAME_BYTES`]), and
+/// nothing the INI format or the pointer would change.
 pub fn validate_name(name: &str) -> Result<(), AuthError> {
-    let bad = |why: &str| {
-        Err(AuthError::invalid(
-            "name",
-            format!("invalid profile name {}: {why}", crate::python::repr(name)),
-        ))
-    };
-    if name.len() > 128 {
-        return bad("longer than 128 bytes");
+    if name.len() > MAX_NAME_BYTES {
+        return Err(bad_name(
+            name,
+            &format!("longer than {MAX_NAME_BYTES} bytes (its session files could not exist)"),
+        ));
     }
     if let Err(why) = SessionStem::new(name) {
-        return bad(&why);
+        return Err(bad_name(name, &why));
     }
-    if name.contains(['[', ']', '%']) {
-        return bad("'[', ']' and '%' are not allowed");
+    if name.contains(['[', ']']) {
+        return Err(bad_name(name, "'[' and ']' are not allowed"));
+    }
+    check_pointer(name)
+}
+
+/// A name the active-profile pointer can hold: both tools read it raw
+/// (a `%` would be interpolated, spaces trimmed). Any length: a profile
+/// another tool saved with a long name can be switched to.
+fn check_pointer(name: &str) -> Result<(), AuthError> {
+    if name.is_empty() {
+        return Err(bad_name(name, "it is empty"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad_name(
+            name,
+            "control characters (such as newlines or NUL) are not allowed",
+        ));
+    }
+    if name.contains('%') {
+        return Err(bad_name(name, "'%' is not allowed"));
     }
     if name.trim() != name {
-        return bad("leading or trailing spaces are not allowed");
+        return Err(bad_name(name, "leading or trailing spaces are not allowed"));
     }
     Ok(())
+}
+
+fn bad_name(name: &str, why: &str) -> AuthError {
+    AuthError::invalid(
+        "name",
+        format!("invalid profile name {}: {why}", crate::python::repr(name)),
+    )
 }
 
 /// A value must survive the INI format unchanged: one line (tabs are fine).
@@ -456,12 +486,25 @@ mod tests {
 
     #[test]
     fn names_that_would_break_the_file_are_refused() {
-        for name in ["", "a]b", "a\nb", "../x", "a/b", " a"] {
+        for name in ["", "a]b", "a\nb", "../x", "a/b", " a", "a%b"] {
             assert!(validate_name(name).is_err(), "{name:?}");
         }
         for name in ["default", "work-2", "naïve", "a b"] {
             assert!(validate_name(name).is_ok(), "{name:?}");
         }
+    }
+
+    /// One length rule for new names ([`MAX_NAME_BYTES`], from the session
+    /// file names), stated once: the longest is saved, one byte more is not.
+    #[test]
+    fn a_new_name_is_at_most_max_name_bytes_long() {
+        assert!(validate_name(&"x".repeat(MAX_NAME_BYTES)).is_ok());
+        let err = validate_name(&"x".repeat(MAX_NAME_BYTES + 1)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("longer than {MAX_NAME_BYTES} bytes")),
+            "{err}"
+        );
     }
 }
 
@@ -573,6 +616,36 @@ mod remove_tests {
         assert!(removal.warnings[0].contains("stays listed"));
         let text = fs::read_to_string(home.join("auth.ini")).unwrap();
         assert!(!text.contains("[profile:b]"), "{text}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    /// Every profile `list` shows can be switched to and removed, whatever
+    /// the length of its name (the Python CLI saves any name); session
+    /// files whose names cannot exist are skipped with a warning.
+    #[test]
+    fn a_profile_with_a_250_byte_name_can_be_switched_to_and_removed() {
+        let root = temp_root();
+        let home = root.join("home");
+        let long = "n".repeat(250);
+        fs::write(
+            home.join("auth.ini"),
+            format!("[profile:{long}]\ntoken = t\n\n[profile:ok]\ntoken = t\n\n"),
+        )
+        .unwrap();
+        let context = context(&home);
+        let listed = context.list_profiles(true).unwrap();
+        assert!(listed.profiles.iter().any(|p| p.profile.name == long));
+        assert_eq!(context.switch_profile(&long).unwrap(), Vec::<String>::new());
+        assert_eq!(context.store.load().unwrap().recorded_active, long);
+        let removal = context.remove_profile(&long).unwrap();
+        assert_eq!(removal.active, "ok");
+        assert_eq!(removal.warnings.len(), 1, "{:?}", removal.warnings);
+        assert!(
+            removal.warnings[0].contains("over 255 bytes"),
+            "{:?}",
+            removal.warnings
+        );
+        assert!(context.store.load().unwrap().get(&long).is_none());
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -106,12 +106,12 @@ fn context(transport: &WasiHttp) -> Result<Context<'_>, wit::AuthError> {
 }
 
 /// The typed functions never write to stdout; what the user should be told
-/// (such as: auth.ini was created with the host's default file mode) goes
+/// (such as: auth.ini was written with the host's default file mode) goes
 /// to stderr as log lines, where hosts collect a component's logs.
-fn warn(context: &Context<'_>, extra: &[String]) {
+fn warn(warnings: &[String]) {
     let mut stderr = std::io::stderr();
-    for warning in extra.iter().cloned().chain(context.take_warnings()) {
-        let _ = stderr.write_all(Level::Warning.line(&warning).as_bytes());
+    for warning in warnings {
+        let _ = stderr.write_all(Level::Warning.line(warning).as_bytes());
     }
 }
 
@@ -206,9 +206,8 @@ impl wit::Guest for Component {
             allow_insecure_http: request.allow_insecure_http,
         };
         let context = context(&WasiHttp)?;
-        let outcome = context.save_profile(request, &mut |_| {});
-        warn(&context, &[]);
-        let outcome = outcome?;
+        let outcome = context.save_profile(request, &mut |_| {})?;
+        warn(&outcome.warnings);
         Ok(wit::SaveOutcome {
             profile: profile(outcome.profile),
             list_permission: outcome.list_permission,
@@ -219,15 +218,14 @@ impl wit::Guest for Component {
 
     fn switch_profile(name: String) -> Result<(), wit::AuthError> {
         let context = context(&WasiHttp)?;
-        let switched = context.switch_profile(&name);
-        warn(&context, &[]);
-        Ok(switched?)
+        warn(&context.switch_profile(&name)?);
+        Ok(())
     }
 
     fn remove_profile(name: String) -> Result<wit::Removal, wit::AuthError> {
         let context = context(&WasiHttp)?;
         let removal = context.remove_profile(&name)?;
-        warn(&context, &removal.warnings);
+        warn(&removal.warnings);
         Ok(wit::Removal {
             removed: removal.removed,
             active: removal.active,

@@ -38,7 +38,7 @@ pub mod workspace {
     pub use crate::config::env::{Environment, HOME_VARIABLES};
     pub use crate::config::ini::Document;
     pub use crate::config::profile::read_profiles;
-    pub use crate::config::store::read_texts;
+    pub use crate::config::store::{is_working_file as is_store_working_file, read_texts};
     pub use crate::http::Transport;
     pub use crate::mcp::serve as serve_mcp;
 }

@@ -19,7 +19,6 @@ use std::io::Write;
 use self::args::{AuthAction, Command};
 use self::console::Console;
 pub use self::console::Io;
-use self::log::Level;
 use crate::api::Context;
 use crate::config::env::Environment;
 use crate::http::Transport;
@@ -57,9 +56,6 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
         Some(AuthAction::Switch(switch)) => switch::run(&mut console, &context, &switch),
         Some(AuthAction::Remove(remove)) => remove::run(&mut console, &context, &remove),
     };
-    for warning in context.take_warnings() {
-        console.log(Level::Warning, &warning);
-    }
     console.flush();
     code
 }

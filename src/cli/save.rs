@@ -173,6 +173,9 @@ pub fn run(
             outcome.path
         ),
     );
+    for warning in &outcome.warnings {
+        console.log(Level::Warning, warning);
+    }
     EXIT_OK
 }
 
@@ -229,8 +232,9 @@ fn ask_for_the_rest(
         url,
         auth_type: options.auth_type,
         project,
-        // Asked (or forced) above; the core re-checks under the lock.
-        overwrite: exists,
+        // Asked (or forced) above; the core re-checks under the lock. A
+        // forced save replaces a profile a concurrent run saved meanwhile.
+        overwrite: exists || options.force,
         allow_insecure_http: options.allow_insecure_http,
     })
 }
@@ -350,25 +354,55 @@ mod tests {
     }
 
     #[test]
-    fn creating_auth_ini_warns_once_that_its_mode_is_the_hosts_unless_the_host_made_it_private() {
+    fn every_write_of_auth_ini_warns_once_that_its_mode_is_the_hosts_unless_the_host_made_it_private()
+     {
         let api = fake_api();
         let mut cli = Cli::new();
         cli.env("CONTREE_PRIVATE_FILES", "");
-        let first = cli.run(&api, &saving("tok-ok", "p"));
-        assert_eq!(first.code, 0, "{}", first.stderr);
         let warning = format!(
-            "[WARNING] {} was created with the host's default file mode",
+            "[WARNING] {} was written with the host's default file mode",
             cli.path("auth.ini")
         );
-        assert_eq!(
-            first.stderr.matches(&warning).count(),
-            1,
-            "{}",
-            first.stderr
-        );
-        assert!(first.stderr.contains("umask 077"), "{}", first.stderr);
-        let again = cli.run(&api, &[saving("tok-ok", "p"), vec!["-y"]].concat());
-        assert!(!again.stderr.contains("[WARNING]"), "{}", again.stderr);
+        // Created, then rewritten (SPEC §5: rewriting is the common case).
+        for args in [
+            saving("tok-ok", "p"),
+            [saving("tok-ok", "p"), vec!["-y"]].concat(),
+        ] {
+            let out = cli.run(&api, &args);
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            assert_eq!(out.stderr.matches(&warning).count(), 1, "{}", out.stderr);
+            assert!(out.stderr.contains("umask 077"), "{}", out.stderr);
+        }
+        cli.env("CONTREE_PRIVATE_FILES", "1");
+        let private = cli.run(&api, &[saving("tok-ok", "p"), vec!["-y"]].concat());
+        assert!(!private.stderr.contains("[WARNING]"), "{}", private.stderr);
+    }
+
+    /// A forced save (`-y`) of a profile that a concurrent run saves while
+    /// this one verifies its token replaces it instead of failing with
+    /// "already exists" (the existence check ran before the lock).
+    #[test]
+    fn a_forced_save_racing_a_concurrent_save_of_the_same_name_replaces_it() {
+        let mut cli = Cli::new();
+        let auth_ini = cli.path("auth.ini");
+        let api = fake_api();
+        let racing =
+            crate::http::fake::FakeTransport::new(move |request: &crate::http::Request| {
+                use crate::http::Transport;
+                // The concurrent run commits while this one waits for whoami.
+                std::fs::write(&auth_ini, "[profile:default]\ntoken = concurrent\n").unwrap();
+                api.send_all(std::slice::from_ref(request), std::time::Duration::ZERO)
+                    .remove(0)
+            });
+        let out = cli.run(&racing, &[saving("tok-ok", "p"), vec!["-y"]].concat());
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(cli.read("auth.ini").contains("token = tok-ok"));
+        // Not forced, nobody asked: the concurrent profile is kept.
+        std::fs::remove_file(cli.path("auth.ini")).unwrap();
+        let out = cli.run(&racing, &saving("tok-ok", "p"));
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+        assert!(cli.read("auth.ini").contains("token = concurrent"));
     }
 
     #[test]

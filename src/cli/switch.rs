@@ -9,11 +9,14 @@ use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &SwitchArgs) -> i32 {
     match context.switch_profile(&args.profile_name) {
-        Ok(()) => {
+        Ok(warnings) => {
             console.log(
                 Level::Info,
                 &format!("Switched to profile {}", repr(&args.profile_name)),
             );
+            for warning in &warnings {
+                console.log(Level::Warning, warning);
+            }
             EXIT_OK
         }
         Err(err) => console.fail(&err.to_string()),

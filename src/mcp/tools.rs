@@ -265,10 +265,6 @@ pub fn call(
     }
     let mut notes = Vec::new();
     let outcome = run(tools, name, arguments, &mut notes);
-    // Such as: auth.ini was created with the host's default file mode.
-    if let Ok(context) = &tools.context {
-        notes.extend(context.take_warnings());
-    }
     let result = match outcome {
         Ok(structured) => json!({
             "content": [{"type": "text", "text": structured.to_string()}],
@@ -333,7 +329,7 @@ fn run(
         "switch_profile" => {
             args.only(&["name"])?;
             let name = args.required_string("name")?;
-            context.switch_profile(&name)?;
+            notes.extend(context.switch_profile(&name)?);
             Ok(json!({ "active": name }))
         }
         "remove_profile" => {
@@ -382,6 +378,7 @@ fn run(
             };
             let outcome =
                 context.save_profile(request, &mut |note| notes.push(note.to_string()))?;
+            notes.extend(outcome.warnings.iter().cloned());
             Ok(json!({
                 "profile": profile_content(&outcome.profile),
                 "list_permission": outcome.list_permission,

@@ -8,7 +8,7 @@ use std::path::{Component as PathPart, Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::CommandFactory;
-use contree_auth::workspace::{Cli, Environment, HOME_VARIABLES, version};
+use contree_auth::workspace::{Cli, Environment, HOME_VARIABLES, is_store_working_file, version};
 
 /// Passed to the component when set (and `CONTREE_HOME`, always).
 pub const PASSED_ENV: &[&str] = &[
@@ -146,19 +146,12 @@ fn outside_config_dir(config: &Path, home: &Path) -> anyhow::Result<Option<PathB
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir || !is_config_file(&name, &file_name) {
+        let is_ini = !is_dir && name.ends_with(".ini");
+        if !is_ini && !is_store_working_file(&name, &file_name) {
             return Err(refuse(&format!("other things ({name})")));
         }
     }
     Ok(Some(dir.to_path_buf()))
-}
-
-/// The files the component keeps beside a config file: INI files (`cli.ini`
-/// sits beside `auth.ini`), and the file's own lock and temporary files.
-fn is_config_file(name: &str, config_name: &str) -> bool {
-    name.ends_with(".ini")
-        || name.starts_with(config_name)
-        || name.starts_with(&format!(".{config_name}."))
 }
 
 /// `$XDG_CACHE_HOME/contree-auth`, else `$HOME/.cache/contree-auth`. Only an
@@ -358,8 +351,9 @@ mod tests {
         let home = home.path().canonicalize().unwrap();
         std::fs::write(outside.join("auth.ini"), "").unwrap();
         std::fs::write(outside.join("cli.ini"), "").unwrap();
-        std::fs::write(outside.join("auth.ini.lock"), "").unwrap();
-        std::fs::write(outside.join(".auth.ini.1234.tmp"), "").unwrap();
+        // The component's own working files, as it names them.
+        std::fs::create_dir(outside.join("auth.ini.lock")).unwrap();
+        std::fs::write(outside.join(".auth.ini.0123456789abcdef.tmp"), "").unwrap();
         let p = plan(
             strings(&["-f", "json", "--config=x/../auth.ini", "auth", "ls"]),
             env(&[("CONTREE_HOME", home.to_str().unwrap())]),
