@@ -4,7 +4,7 @@
 //! recorded by `tests/mcp/tee.py` and scanned: stdout holds only JSON-RPC
 //! messages, and no 12-character piece of any test token appears anywhere.
 
-mod python;
+pub(crate) mod python;
 
 use std::path::{Path, PathBuf};
 
