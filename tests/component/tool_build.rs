@@ -308,3 +308,39 @@ fn the_cli_also_takes_a_single_preopen_as_the_config_home() {
     assert_eq!(rows.len(), 1, "{outcome:?}");
     assert_eq!(rows[0]["name"], "a");
 }
+
+/// The stock CLI calls a typed function of either build by its name
+/// (`wasmtime run --invoke`), the world exporting it directly (WIT 0.3.0).
+#[test]
+fn stock_wasmtime_invokes_the_typed_functions_of_both_builds() {
+    let Some(wasmtime) = contree_host::harness::wasmtime_cli() else {
+        eprintln!("the stock wasmtime CLI is not available: skipping --invoke");
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write_file(
+        "auth.ini",
+        "[profile:a]\ntype = jwt\nurl = http://127.0.0.1:9\ntoken = t\n",
+    );
+    let home = path_str(sb.home());
+    for wasm in [contree_host::component_path(), tool_component_path()] {
+        let out = Command::new(&wasmtime)
+            .args(["run", "-S", "http", "--dir", home])
+            .args(["--invoke", "list-profiles(true)"])
+            .arg(wasm)
+            .env_clear()
+            .output()
+            .expect("wasmtime runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            wasm.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // WAVE: the one preopen is the config home, no variable needed.
+        assert!(stdout.starts_with("ok("), "{stdout}");
+        assert!(stdout.contains("name: \"a\""), "{stdout}");
+        assert!(stdout.contains("status: offline"), "{stdout}");
+    }
+}

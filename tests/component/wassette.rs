@@ -141,10 +141,16 @@ impl Rig {
 
     /// One MCP session of the SDK's `ClientSession` with `wassette run`
     /// (only our tools: `--disable-builtin-tools`), under `umask 077`,
-    /// through tee.py, which records every frame. Returns the results of
-    /// `calls`; every frame Wassette wrote (stdout and stderr) is checked
-    /// for pieces of tokens, and every stdout line must be JSON-RPC.
-    fn session(&mut self, calls: Vec<Value>) -> Vec<Value> {
+    /// through tee.py, which records every frame. Returns the tool listing,
+    /// then the results of `calls`; every frame is checked for pieces of
+    /// tokens, and every stdout line must be JSON-RPC.
+    ///
+    /// Wassette 0.8.0 loads its components in the background after it
+    /// starts, and a call that comes first fails with "Tool not found", so
+    /// the session first lists the tools until all five are there (as an
+    /// agent lists them before calling).
+    fn session(&mut self, mut calls: Vec<Value>) -> Vec<Value> {
+        calls.insert(0, json!({"wait_for_tools": FUNCTIONS.len()}));
         self.sessions += 1;
         let log = self.path(&format!("frames-{}.jsonl", self.sessions));
         let mut args: Vec<String> = vec![
@@ -199,8 +205,8 @@ impl Rig {
     }
 }
 
-/// Every frame Wassette wrote: no piece of a token anywhere, and stdout
-/// carries only JSON-RPC messages.
+/// Every frame: no piece of a token anywhere (what Wassette wrote, and what
+/// the client sent), and Wassette's stdout carries only JSON-RPC messages.
 fn check_frames(frames: &str) {
     let mut out = 0;
     for line in frames.lines() {
@@ -215,6 +221,8 @@ fn check_frames(frames: &str) {
                 assert_eq!(message["jsonrpc"], "2.0", "{text}");
             }
             Some("err") => assert_no_token("a line Wassette wrote to stderr", text),
+            // The agent's side: it never had the token to send.
+            Some("in") => assert_no_token("a frame the MCP client sent", text),
             _ => {}
         }
     }
@@ -318,7 +326,7 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
 
     // Before the secret: the five tools, described by their WIT doc
     // comments, and a save with no token names the variables to set.
-    let r = rig.session(vec![json!({"list_tools": true}), save("work", &url, None)]);
+    let r = rig.session(vec![save("work", &url, None)]);
     let tools = r[0]["tools"].as_array().expect("tools");
     let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(names, FUNCTIONS, "only our tools: {:#}", r[0]);
@@ -352,7 +360,6 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
         .unwrap()
         .port();
     let r = rig.session(vec![
-        json!({"list_tools": true}),
         call("list-profiles", json!({"offline": true})),
         save("work", &url, None),
         save("work", &url, None),
@@ -425,7 +432,7 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
     let broken = "[profile:a]\ntoken = 1\ntoken = 2\n";
     std::fs::write(&auth_ini, broken).unwrap();
     let r = rig.session(vec![call("list-profiles", json!({"offline": true}))]);
-    let (tag, parse) = err(&r[0]);
+    let (tag, parse) = err(&r[1]);
     assert_eq!(
         (tag, &parse["line"]),
         ("config-parse", &json!(3)),
@@ -447,7 +454,7 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
         "read,write",
     ]);
     let r = rig.session(vec![call("list-profiles", json!({"offline": true}))]);
-    let (tag, message) = err(&r[0]);
+    let (tag, message) = err(&r[1]);
     assert_eq!(tag, "io", "{message}");
     let message = message.as_str().unwrap();
     for variable in ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"] {
@@ -473,7 +480,7 @@ fn wassette_passes_on_a_timeout_as_the_timeout_variant() {
     )
     .unwrap();
     let r = rig.session(vec![call("whoami", json!({"name": "slow"}))]);
-    let (tag, message) = err(&r[0]);
+    let (tag, message) = err(&r[1]);
     assert_eq!(tag, "timeout", "{message}");
 }
 
