@@ -234,7 +234,12 @@ fn fetch_libc6(dir: &Path) -> Result<(), String> {
         .ok_or("apt-get download left no libc6_*.deb")?;
     let mut unpack = Command::new("dpkg-deb");
     unpack.arg("-x").arg(&deb).arg(dir.join("root"));
-    checked(unpack, "dpkg-deb -x libc6")
+    checked(unpack, "dpkg-deb -x libc6")?;
+    // The package lists (about 40 MB) were needed for the download only.
+    for used in [&state, &cache] {
+        fs::remove_dir_all(used).map_err(|e| format!("removing {}: {e}", used.display()))?;
+    }
+    Ok(())
 }
 
 fn checked(cmd: Command, what: &str) -> Result<(), String> {
