@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::config::env::Environment;
+use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
 use crate::config::store::{
     DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
@@ -69,6 +69,86 @@ pub struct SaveRequest {
     pub project: Option<String>,
     pub overwrite: bool,
     pub allow_insecure_http: bool,
+}
+
+/// A save request as a host's caller gives it: `token`, `url` and `project`
+/// may be left out (`None` or empty) for the host's environment to supply,
+/// so that an agent can save a profile without ever holding the token.
+/// The WIT face (`component.rs`, wasm only) builds it; natively only the
+/// tests do.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[derive(Debug, Clone)]
+pub struct SaveInput {
+    pub name: String,
+    pub token: Option<Secret>,
+    pub url: Option<String>,
+    pub auth_type: AuthType,
+    pub project: Option<String>,
+    pub overwrite: bool,
+    pub allow_insecure_http: bool,
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+impl SaveInput {
+    /// The request, with what was left out taken from `env` in the seed's
+    /// order: the token from `CONTREE_TOKEN` then `NEBIUS_API_KEY`, the URL
+    /// from `CONTREE_URL` then the auth type's default, the project from
+    /// `CONTREE_PROJECT` then `NEBIUS_AI_PROJECT`. When a required value is
+    /// in neither place, the error names the variables to set. The token
+    /// itself never appears in an error.
+    pub fn resolve(self, env: &Environment) -> Result<SaveRequest, AuthError> {
+        let given = |value: Option<String>| value.filter(|v| !v.is_empty());
+        let from_env = |names| env.first_of(names).map(|(_, value)| value.to_string());
+        let token = self
+            .token
+            .filter(|t| !t.is_empty())
+            .or_else(|| from_env(TOKEN_VARS).map(Secret::new))
+            .ok_or_else(|| {
+                AuthError::invalid(
+                    "token",
+                    format!("no token given: pass one, or set {}", one_of(TOKEN_VARS)),
+                )
+            })?;
+        let url = given(self.url).or_else(|| from_env(URL_VARS));
+        if url.is_none() && self.auth_type == AuthType::Jwt {
+            return Err(AuthError::invalid(
+                "url",
+                format!(
+                    "URL is required for JWT auth: pass one, or set {}",
+                    one_of(URL_VARS)
+                ),
+            ));
+        }
+        let project = given(self.project).or_else(|| from_env(PROJECT_VARS));
+        if project.is_none() && self.auth_type == AuthType::Iam {
+            return Err(AuthError::invalid(
+                "project",
+                format!(
+                    "no project given for IAM profile {}: pass one, or set {}",
+                    crate::python::repr(&self.name),
+                    one_of(PROJECT_VARS)
+                ),
+            ));
+        }
+        Ok(SaveRequest {
+            name: self.name,
+            token,
+            url,
+            auth_type: self.auth_type,
+            project,
+            overwrite: self.overwrite,
+            allow_insecure_http: self.allow_insecure_http,
+        })
+    }
+}
+
+/// `A`, `A (or B)`: the variables of a fallback, in order.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn one_of(names: &[&str]) -> String {
+    match names {
+        [first, rest @ ..] if !rest.is_empty() => format!("{first} (or {})", rest.join(" or ")),
+        _ => names.join(""),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -482,6 +562,86 @@ mod tests {
             checked_profile(&no_project).unwrap_err().to_string(),
             "No project configured for IAM profile 'a'. Run `contree auth` first."
         );
+    }
+
+    fn input(token: Option<&str>, auth_type: AuthType) -> SaveInput {
+        SaveInput {
+            name: "a".into(),
+            token: token.map(Secret::new),
+            url: None,
+            auth_type,
+            project: None,
+            overwrite: false,
+            allow_insecure_http: false,
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Environment {
+        Environment::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn save_input_takes_what_is_left_out_from_the_environment_in_the_seed_order() {
+        let all = env(&[
+            ("CONTREE_TOKEN", "tok-contree"),
+            ("NEBIUS_API_KEY", "tok-nebius"),
+            ("CONTREE_URL", "http://127.0.0.1:9"),
+            ("CONTREE_PROJECT", "p-contree"),
+            ("NEBIUS_AI_PROJECT", "p-nebius"),
+        ]);
+        let request = input(None, AuthType::Iam).resolve(&all).unwrap();
+        assert_eq!(request.token.expose(), "tok-contree");
+        assert_eq!(request.url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(request.project.as_deref(), Some("p-contree"));
+        // The second variable of each pair, when the first is unset or empty.
+        let seconds = env(&[
+            ("CONTREE_TOKEN", ""),
+            ("NEBIUS_API_KEY", "tok-nebius"),
+            ("NEBIUS_AI_PROJECT", "p-nebius"),
+        ]);
+        let request = input(None, AuthType::Iam).resolve(&seconds).unwrap();
+        assert_eq!(request.token.expose(), "tok-nebius");
+        assert_eq!(request.url, None, "the iam default is checked_profile's");
+        assert_eq!(request.project.as_deref(), Some("p-nebius"));
+        // What the caller gives wins; an empty value counts as left out.
+        let mut given = input(Some("tok-given"), AuthType::Iam);
+        given.project = Some("p-given".into());
+        given.url = Some(String::new());
+        let request = given.resolve(&all).unwrap();
+        assert_eq!(request.token.expose(), "tok-given");
+        assert_eq!(request.project.as_deref(), Some("p-given"));
+        assert_eq!(request.url.as_deref(), Some("http://127.0.0.1:9"));
+    }
+
+    #[test]
+    fn save_input_names_the_variables_when_nothing_is_set() {
+        let none = env(&[]);
+        let err =
+            |auth_type, token: Option<&str>| input(token, auth_type).resolve(&none).unwrap_err();
+        assert_eq!(
+            err(AuthType::Iam, None),
+            AuthError::invalid(
+                "token",
+                "no token given: pass one, or set CONTREE_TOKEN (or NEBIUS_API_KEY)"
+            )
+        );
+        assert_eq!(
+            err(AuthType::Iam, Some("t")),
+            AuthError::invalid(
+                "project",
+                "no project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)"
+            )
+        );
+        assert_eq!(
+            err(AuthType::Jwt, Some("t")),
+            AuthError::invalid(
+                "url",
+                "URL is required for JWT auth: pass one, or set CONTREE_URL"
+            )
+        );
+        // A jwt profile needs no project.
+        let jwt = env(&[("CONTREE_URL", "http://127.0.0.1:9")]);
+        assert!(input(Some("t"), AuthType::Jwt).resolve(&jwt).is_ok());
     }
 
     #[test]

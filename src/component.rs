@@ -1,5 +1,5 @@
 //! The component's two faces: `wasi:cli/run` (the CLI, `command` feature
-//! only) and the typed `contree:auth/profiles` interface. Both build a
+//! only) and the typed functions the world exports. Both build a
 //! [`Context`] from what the host passed (environment, preopens, `wasi:http`)
 //! and call [`crate::api`].
 //!
@@ -50,17 +50,22 @@ macro_rules! generate_world {
     };
 }
 
-#[cfg(feature = "command")]
-generate_world!("contree:auth/command@0.2.0");
-#[cfg(not(feature = "command"))]
-generate_world!("contree:auth/tool@0.2.0");
-
-use exports::contree::auth::profiles as wit;
+/// The world's types and its `Guest` trait: the typed functions are exported
+/// by the world itself (see `wit/`), so they live at the root of the bindings.
+/// Generated code: wit-bindgen lints its own modules off (`clippy::all`), but
+/// not a world's root (the flattened `save-profile` export takes 14 arguments).
+#[allow(clippy::all)]
+mod wit {
+    #[cfg(feature = "command")]
+    generate_world!("contree:auth/command@0.3.0");
+    #[cfg(not(feature = "command"))]
+    generate_world!("contree:auth/tool@0.3.0");
+}
 
 struct Component;
 
 #[cfg(feature = "command")]
-impl exports::wasi::cli::run::Guest for Component {
+impl wit::exports::wasi::cli::run::Guest for Component {
     fn run() -> Result<(), ()> {
         use std::io::{BufReader, Write};
 
@@ -193,9 +198,12 @@ impl wit::Guest for Component {
     }
 
     fn save_profile(request: wit::SaveRequest) -> Result<wit::SaveOutcome, wit::AuthError> {
-        let request = api::SaveRequest {
+        let env = environment();
+        // What the caller left out comes from the host's environment (a
+        // Wassette secret, for example), by the core's rule.
+        let request = api::SaveInput {
             name: request.name,
-            token: Secret::new(request.token),
+            token: request.token.map(Secret::new),
             url: request.url,
             auth_type: match request.auth_type {
                 wit::AuthType::Iam => AuthType::Iam,
@@ -204,8 +212,9 @@ impl wit::Guest for Component {
             project: request.project,
             overwrite: request.overwrite,
             allow_insecure_http: request.allow_insecure_http,
-        };
-        let context = context(&WasiHttp)?;
+        }
+        .resolve(&env)?;
+        let context = Context::new(&env, None, &WasiHttp)?;
         let outcome = context.save_profile(request, &mut |_| {})?;
         warn(&outcome.warnings);
         Ok(wit::SaveOutcome {
@@ -256,4 +265,4 @@ fn named_counts(pairs: Vec<(String, i64)>) -> Vec<wit::NamedCount> {
         .collect()
 }
 
-export!(Component);
+wit::export!(Component with_types_in wit);

@@ -5,7 +5,7 @@
 //! `http/` (the only code that touches the network), `sanitize` (redaction,
 //! escapes) and `output/` (formats). The faces: `cli/` (the text face, one
 //! module per subcommand), `mcp/` (the MCP server) and `component` (the WIT
-//! bindings for `wasi:cli/run` and `contree:auth/profiles`). Every module is
+//! bindings for `wasi:cli/run` and the typed functions). Every module is
 //! private to the crate; [`workspace`] is what the launcher and the fuzz
 //! targets use.
 

@@ -93,16 +93,17 @@ pub fn documented(built: &Path, out: &Path, workspace: &Path, world: &str) {
 ///
 /// A component's WIT, as `wasm-tools component wit` prints it, is package
 /// `root:component` with one world `root` that imports and exports other
-/// packages' interfaces. Docs for names that package lacks (our `tool` world,
-/// the functions of `contree:auth/profiles`) make the decoder fail, so the
-/// section carries what that shape can hold: the package docs, the world
-/// docs, and, on the `contree:auth/profiles` export, the interface docs
-/// followed by each function's docs.
+/// packages' interfaces. Our worlds export their functions and define their
+/// types themselves, so the component's `root` world has the same function
+/// and type names as ours: the section carries the package docs and our
+/// world's docs, functions' docs (`func_exports`, which Wassette turns into
+/// tool descriptions) and types' docs (with their fields and cases) under
+/// `root`, the layout of wit-parser's `PackageMetadata`.
 mod package_docs {
     use std::path::Path;
 
-    use serde_json::json;
-    use wit_parser::{Resolve, WorldItem};
+    use serde_json::{Map, Value, json};
+    use wit_parser::{Docs, Resolve, TypeDefKind, WorldItem};
 
     const SECTION_NAME: &str = "package-docs";
     const FORMAT_VERSION: u8 = 1;
@@ -117,28 +118,46 @@ mod package_docs {
             .ok_or_else(|| format!("no world `{world_name}` in {}", wit_dir.display()))?;
         let world = &resolve.worlds[world_id];
 
-        let mut export_docs = serde_json::Map::new();
+        let mut func_exports = Map::new();
         for (key, item) in &world.exports {
-            let WorldItem::Interface { id, .. } = item else {
-                continue;
-            };
-            let interface = &resolve.interfaces[*id];
-            let mut text = interface.docs.contents.clone().unwrap_or_default();
-            for (name, function) in &interface.functions {
-                let docs = function.docs.contents.as_deref().unwrap_or("");
-                text.push_str(&format!("\n\n`{name}`: {docs}"));
+            if let WorldItem::Function(function) = item
+                && let Some(docs) = &function.docs.contents
+            {
+                func_exports.insert(resolve.name_world_key(key), json!({ "docs": docs }));
             }
-            export_docs.insert(resolve.name_world_key(key), json!(text.trim()));
+        }
+        if func_exports.is_empty() {
+            return Err(format!(
+                "world `{world_name}` exports no documented function"
+            ));
+        }
+        let mut types = Map::new();
+        for (key, item) in &world.imports {
+            if let WorldItem::Type { id, .. } = item {
+                let ty = &resolve.types[*id];
+                let items = type_items(&ty.kind);
+                let mut entry = Map::new();
+                if let Some(docs) = &ty.docs.contents {
+                    entry.insert("docs".into(), json!(docs));
+                }
+                if !items.is_empty() {
+                    entry.insert("items".into(), items.into());
+                }
+                if !entry.is_empty() {
+                    types.insert(resolve.name_world_key(key), entry.into());
+                }
+            }
         }
 
-        let mut root = serde_json::Map::new();
+        let mut root = Map::new();
         if let Some(docs) = &world.docs.contents {
             root.insert("docs".into(), json!(docs));
         }
-        if !export_docs.is_empty() {
-            root.insert("interface_export_docs".into(), export_docs.into());
+        if !types.is_empty() {
+            root.insert("types".into(), types.into());
         }
-        let mut metadata = serde_json::Map::new();
+        root.insert("func_exports".into(), func_exports.into());
+        let mut metadata = Map::new();
         if let Some(docs) = &package.docs.contents {
             metadata.insert("docs".into(), json!(docs));
         }
@@ -153,6 +172,21 @@ mod package_docs {
         section.extend(leb128(body.len()));
         section.extend(body);
         Ok(section)
+    }
+
+    /// The docs of a record's fields, or a variant's, enum's or flags' cases.
+    fn type_items(kind: &TypeDefKind) -> Map<String, Value> {
+        let named: Vec<(&String, &Docs)> = match kind {
+            TypeDefKind::Record(r) => r.fields.iter().map(|f| (&f.name, &f.docs)).collect(),
+            TypeDefKind::Variant(v) => v.cases.iter().map(|c| (&c.name, &c.docs)).collect(),
+            TypeDefKind::Enum(e) => e.cases.iter().map(|c| (&c.name, &c.docs)).collect(),
+            TypeDefKind::Flags(f) => f.flags.iter().map(|f| (&f.name, &f.docs)).collect(),
+            _ => Vec::new(),
+        };
+        named
+            .into_iter()
+            .filter_map(|(name, docs)| Some((name.clone(), json!(docs.contents.as_ref()?))))
+            .collect()
     }
 
     fn leb128(mut n: usize) -> Vec<u8> {

@@ -14,7 +14,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 // In your own crate: `path: "wit"` (a copy of this repository's `wit/`).
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "contree:auth/tool@0.2.0",
+    world: "contree:auth/tool@0.3.0",
     // The WASI imports are wasmtime-wasi's: generate nothing for them.
     with: {
         "wasi:cli": wasmtime_wasi::p2::bindings::sync::cli,
@@ -26,7 +26,8 @@ wasmtime::component::bindgen!({
     },
 });
 
-use exports::contree::auth::profiles::AuthError;
+// The world defines its types (`AuthError`, `Listing`, ...) and exports its
+// functions itself: bindgen puts both here, beside `Tool`.
 
 struct Host {
     wasi: WasiCtx,
@@ -77,8 +78,7 @@ fn main() -> wasmtime::Result<()> {
     let mut store = Store::new(&engine, host);
     let auth = Tool::instantiate(&mut store, &component, &linker)?;
 
-    let profiles = auth.contree_auth_profiles();
-    match profiles.call_list_profiles(&mut store, /* offline */ true)? {
+    match auth.call_list_profiles(&mut store, /* offline */ true)? {
         Ok(listing) => {
             for entry in listing.profiles {
                 let p = entry.profile;

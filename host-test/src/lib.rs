@@ -8,7 +8,7 @@
 //! - [`harness`]: what only tests use (a sandboxed config home, a mock of the
 //!   ConTree API, shared test support).
 //!
-//! [`typed`] holds the typed bindings of `contree:auth/profiles`.
+//! [`typed`] holds the typed bindings of the `contree:auth` worlds.
 
 pub mod harness;
 pub mod launcher;

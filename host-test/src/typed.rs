@@ -1,4 +1,4 @@
-//! Typed calls of the component's `contree:auth/profiles@0.2.0` export, as
+//! Typed calls of the functions the component's world exports, as
 //! an embedding host makes them (`wasmtime::component::bindgen!` over the
 //! `tool` world of `wit/`, which both builds implement; the WASI imports map
 //! onto wasmtime-wasi's own bindings, so nothing is generated for them).
@@ -16,7 +16,7 @@ use crate::runner::Host;
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "contree:auth/tool@0.2.0",
+    world: "contree:auth/tool@0.3.0",
     with: {
         "wasi:cli": wasmtime_wasi::p2::bindings::sync::cli,
         "wasi:clocks": wasmtime_wasi::p2::bindings::sync::clocks,
@@ -27,10 +27,8 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::contree::auth::profiles::{
-    AuthError, AuthType, HttpFailure, InvalidField, Listing, NamedCount, ParseError, Permission,
-    ProbeStatus, Profile, ProfileStatus, Removal, SaveOutcome, SaveRequest, WhoamiInfo,
-};
+// The world defines its types (`AuthError`, `SaveRequest`, ...) itself, so
+// bindgen puts them here, public, beside `Tool`.
 
 /// The tool-shaped build (`--no-default-features`: no `wasi:cli/run`, no
 /// `exit-with-code`, the WIT docs in a `package-docs` section), built by
@@ -40,7 +38,7 @@ pub fn tool_component_path() -> &'static Path {
 }
 
 /// The names the runner knows the bindings by (both builds export the same
-/// interface, so one set of bindings serves both).
+/// functions, so one set of bindings serves both).
 pub type ContreeAuth = Tool;
 pub type ContreeAuthPre<T> = ToolPre<T>;
 
@@ -58,42 +56,32 @@ macro_rules! typed_calls {
             &mut self,
             offline: bool,
         ) -> wasmtime::Result<Result<Listing, AuthError>> {
-            self.bindings
-                .contree_auth_profiles()
-                .call_list_profiles(&mut self.store, offline)
+            self.bindings.call_list_profiles(&mut self.store, offline)
         }
 
         pub fn save_profile(
             &mut self,
             request: &SaveRequest,
         ) -> wasmtime::Result<Result<SaveOutcome, AuthError>> {
-            self.bindings
-                .contree_auth_profiles()
-                .call_save_profile(&mut self.store, request)
+            self.bindings.call_save_profile(&mut self.store, request)
         }
 
         pub fn switch_profile(&mut self, name: &str) -> wasmtime::Result<Result<(), AuthError>> {
-            self.bindings
-                .contree_auth_profiles()
-                .call_switch_profile(&mut self.store, name)
+            self.bindings.call_switch_profile(&mut self.store, name)
         }
 
         pub fn remove_profile(
             &mut self,
             name: &str,
         ) -> wasmtime::Result<Result<Removal, AuthError>> {
-            self.bindings
-                .contree_auth_profiles()
-                .call_remove_profile(&mut self.store, name)
+            self.bindings.call_remove_profile(&mut self.store, name)
         }
 
         pub fn whoami(
             &mut self,
             name: Option<&str>,
         ) -> wasmtime::Result<Result<WhoamiInfo, AuthError>> {
-            self.bindings
-                .contree_auth_profiles()
-                .call_whoami(&mut self.store, name)
+            self.bindings.call_whoami(&mut self.store, name)
         }
     };
 }
@@ -140,9 +128,9 @@ impl ToolRunner {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("linking the tool component")?;
-        let pre = ToolPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .context("the tool component does not export contree:auth/profiles@0.2.0")?;
+        let pre = ToolPre::new(pre).map_err(anyhow::Error::from).context(
+            "the tool component does not export the typed functions of contree:auth@0.3.0",
+        )?;
         Ok(ToolRunner { engine, pre })
     }
 

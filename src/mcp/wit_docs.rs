@@ -28,6 +28,8 @@ pub fn function_doc(source: &str, name: &str) -> Option<String> {
 }
 
 fn declares_function(line: &str, name: &str) -> bool {
+    // A world exports its functions itself (`export name: func`, WIT 0.3.0).
+    let line = line.strip_prefix("export ").unwrap_or(line);
     let Some(rest) = line.strip_prefix(name) else {
         return false;
     };
@@ -56,6 +58,8 @@ interface x {
     @since(version = 0.2.0)
     list-profiles: func(offline: bool) -> u32;
     whoami: func();
+    /// Exported by a world.
+    export remove-profile: func();
     /// Ignored: another function's name starts the same.
     whoami-extra: func();
     /// Async.
@@ -67,7 +71,11 @@ interface x {
         );
         assert_eq!(function_doc(wit, "whoami"), None, "undocumented");
         assert_eq!(function_doc(wit, "save-profile").as_deref(), Some("Async."));
-        assert_eq!(function_doc(wit, "remove-profile"), None, "missing");
+        assert_eq!(
+            function_doc(wit, "remove-profile").as_deref(),
+            Some("Exported by a world.")
+        );
+        assert_eq!(function_doc(wit, "switch-profile"), None, "missing");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn save(sandbox: &Sandbox, api: &MockApi, name: &str, kind: &str) -> String 
 pub fn request(api: &MockApi, name: &str, token: &str) -> contree_host::typed::SaveRequest {
     contree_host::typed::SaveRequest {
         name: name.to_string(),
-        token: token.to_string(),
+        token: Some(token.to_string()),
         url: Some(api.url()),
         auth_type: contree_host::typed::AuthType::Iam,
         project: Some("proj-1".to_string()),

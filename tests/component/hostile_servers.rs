@@ -141,7 +141,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
     assert!(matches!(whoami, Err(AuthError::VerificationFailed(ref f)) if f.status == Some(401)));
     let mut request = contree_host::typed::SaveRequest {
         name: "w".into(),
-        token: token.clone(),
+        token: Some(token.clone()),
         url: Some(api.url()),
         auth_type: contree_host::typed::AuthType::Jwt,
         project: None,
@@ -154,7 +154,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
 
     // A 2xx answer whose token_uuid and a permission name are the token.
     let echo_ok = long_token("echook");
-    request.token = echo_ok.clone();
+    request.token = Some(echo_ok.clone());
     let saved = host.save_profile(&request).unwrap().unwrap();
     assert!(saved.list_permission);
     let whoami = host.whoami(Some("w")).unwrap().unwrap();

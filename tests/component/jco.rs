@@ -1,8 +1,8 @@
 //! SPEC §3, a second host: the same component transpiled by jco's transpiler
 //! (`@bytecodealliance/jco-transpile`) and run by Node.js through
 //! `@bytecodealliance/preview2-shim` (`tests/js/run.mjs`): the `wasi:cli/run`
-//! export (`-f json auth ls --offline`), typed calls of
-//! `contree:auth/profiles@0.2.0`, and the tool build under SPEC §6's
+//! export (`-f json auth ls --offline`), typed calls of the functions the
+//! `contree:auth@0.3.0` worlds export, and the tool build under SPEC §6's
 //! single-preopen rule.
 //!
 //! The packages are installed with `npm ci` from the committed lock file into

@@ -20,4 +20,5 @@ mod stock_wasmtime;
 mod switch_remove;
 mod terminal;
 mod tool_build;
+mod wassette;
 mod wit_api;

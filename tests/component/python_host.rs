@@ -1,7 +1,7 @@
 //! A third host: Python, embedding the component with wasmtime-py
 //! (`tests/python/host.py`, PyPI `wasmtime` pinned in `python_env`), with
-//! `wasi:http` against the mock API on 127.0.0.1. Every function of
-//! `contree:auth/profiles@0.2.0` is called, and every error a host must be
+//! `wasi:http` against the mock API on 127.0.0.1. Every function the
+//! `contree:auth@0.3.0` worlds export is called, and every error a host must be
 //! able to tell apart: not-found, invalid input, already-exists and a
 //! verification failure. Both builds are loaded: the command build and the
 //! tool build (which gets no environment, only its one preopen: SPEC §6).

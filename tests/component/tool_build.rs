@@ -48,6 +48,28 @@ fn world_items(wit: &str) -> (Vec<String>, Vec<String>) {
     (items("import "), items("export "))
 }
 
+/// The typed functions, which each world exports itself (WIT 0.3.0), so
+/// that Wassette shows their doc comments.
+const FUNCTIONS: [&str; 5] = [
+    "list-profiles",
+    "save-profile",
+    "switch-profile",
+    "remove-profile",
+    "whoami",
+];
+
+/// `NAME` of each `NAME: func(...)` export line.
+fn function_names(exports: &[String]) -> Vec<&str> {
+    exports
+        .iter()
+        .map(|e| {
+            e.split_once(": func(")
+                .unwrap_or_else(|| panic!("not a function export: {e}"))
+                .0
+        })
+        .collect()
+}
+
 /// The body of `interface NAME { ... }` in the printed WIT.
 fn interface_body<'a>(wit: &'a str, name: &str) -> &'a str {
     wit.split(&format!("interface {name} {{"))
@@ -67,7 +89,7 @@ fn tool_build_imports_only_stable_wasi_and_exports_no_cli_run() {
 
     let printed = wasm_tools(&tools, &["component", "wit", path_str(tool)]);
     let (imports, exports) = world_items(&printed);
-    assert_eq!(exports, ["contree:auth/profiles@0.2.0"], "{printed}");
+    assert_eq!(function_names(&exports), FUNCTIONS, "{printed}");
     assert!(!imports.is_empty());
     for import in &imports {
         assert!(
@@ -93,12 +115,10 @@ fn tool_build_imports_only_stable_wasi_and_exports_no_cli_run() {
 
     // The command build is the contrast: the CLI export, and exit code 2.
     let printed = wasm_tools(&tools, &["component", "wit", path_str(command)]);
-    let (_, exports) = world_items(&printed);
-    assert_eq!(
-        exports,
-        ["wasi:cli/run@0.2.12", "contree:auth/profiles@0.2.0"],
-        "{printed}"
-    );
+    let (_, mut exports) = world_items(&printed);
+    let run = exports.pop();
+    assert_eq!(run.as_deref(), Some("wasi:cli/run@0.2.12"), "{printed}");
+    assert_eq!(function_names(&exports), FUNCTIONS, "{printed}");
     assert!(interface_body(&printed, "exit").contains("exit-with-code"));
     wasm_tools(
         &tools,
@@ -138,14 +158,21 @@ fn both_builds_carry_the_wit_docs() {
     .expect("JSON");
     let package = resolve["packages"]
         .as_array()
-        .and_then(|p| p.iter().find(|p| p["name"] == "contree:auth@0.2.0"))
+        .and_then(|p| p.iter().find(|p| p["name"] == "contree:auth@0.3.0"))
         .expect("the contree:auth package");
-    let interface = resolve["interfaces"]
-        .as_array()
-        .and_then(|i| i.iter().find(|i| i["name"] == "profiles"))
-        .expect("the profiles interface");
-    let functions = interface["functions"].as_object().expect("functions");
-    assert_eq!(functions.len(), 5);
+    let tool = package["worlds"]["tool"].as_u64().expect("the tool world") as usize;
+    let exports = resolve["worlds"][tool]["exports"]
+        .as_object()
+        .expect("the tool world's exports");
+    let functions: Vec<(&String, &serde_json::Value)> = exports
+        .iter()
+        .map(|(name, item)| (name, &item["function"]))
+        .collect();
+    let mut names: Vec<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let mut expected = FUNCTIONS;
+    expected.sort_unstable();
+    assert_eq!(names, expected);
 
     let package_docs = package["docs"]["contents"].as_str().expect("package docs");
     for wasm in [tool_component_path(), contree_host::component_path()] {
@@ -155,11 +182,12 @@ fn both_builds_carry_the_wit_docs() {
             "{}: {printed}",
             wasm.display()
         );
-        for (name, function) in functions {
+        for (name, function) in &functions {
             let docs = function["docs"]["contents"]
                 .as_str()
                 .unwrap_or_else(|| panic!("`{name}` has no doc comment in wit/"));
-            let expected = format!("`{name}`: {}", words(docs));
+            // Printed as the export's own doc comment, where Wassette reads it.
+            let expected = format!("{} export {name}: func(", words(docs));
             assert!(
                 printed.contains(&expected),
                 "the docs of `{name}` are not in {}:\n{expected}\n---\n{printed}",
@@ -279,4 +307,40 @@ fn the_cli_also_takes_a_single_preopen_as_the_config_home() {
     let rows = json_rows(&outcome.stdout);
     assert_eq!(rows.len(), 1, "{outcome:?}");
     assert_eq!(rows[0]["name"], "a");
+}
+
+/// The stock CLI calls a typed function of either build by its name
+/// (`wasmtime run --invoke`), the world exporting it directly (WIT 0.3.0).
+#[test]
+fn stock_wasmtime_invokes_the_typed_functions_of_both_builds() {
+    let Some(wasmtime) = contree_host::harness::wasmtime_cli() else {
+        eprintln!("the stock wasmtime CLI is not available: skipping --invoke");
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write_file(
+        "auth.ini",
+        "[profile:a]\ntype = jwt\nurl = http://127.0.0.1:9\ntoken = t\n",
+    );
+    let home = path_str(sb.home());
+    for wasm in [contree_host::component_path(), tool_component_path()] {
+        let out = Command::new(&wasmtime)
+            .args(["run", "-S", "http", "--dir", home])
+            .args(["--invoke", "list-profiles(true)"])
+            .arg(wasm)
+            .env_clear()
+            .output()
+            .expect("wasmtime runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            wasm.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // WAVE: the one preopen is the config home, no variable needed.
+        assert!(stdout.starts_with("ok("), "{stdout}");
+        assert!(stdout.contains("name: \"a\""), "{stdout}");
+        assert!(stdout.contains("status: offline"), "{stdout}");
+    }
 }

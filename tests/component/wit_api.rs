@@ -1,5 +1,5 @@
-//! Issue "typed WIT interface" and WIT 0.2.0: every `contree:auth/profiles`
-//! function called from a Rust host through `wasmtime::component::bindgen!`,
+//! Issue "typed WIT interface" and WIT 0.3.0: every typed function of the
+//! `contree:auth` worlds called from a Rust host through `wasmtime::component::bindgen!`,
 //! each error case included; absent values are `none`, never sentinels.
 
 use contree_host::typed::{AuthError, AuthType, ProbeStatus};
@@ -249,4 +249,73 @@ fn absent_values_are_none_not_sentinels() {
         Err(AuthError::ConfigParse(parse)) => assert_eq!(parse.line, None, "{}", parse.message),
         other => panic!("{other:?}"),
     }
+}
+
+/// WIT 0.3.0 (issue 16): `token`, `url` and `project` left out of a save
+/// request come from the host's environment, in the seed's order; with none
+/// set, the error names the variables. No result carries the token.
+#[test]
+fn save_takes_what_is_left_out_from_the_hosts_environment() {
+    let api = MockApi::start();
+    let left_out = |name: &str| contree_host::typed::SaveRequest {
+        token: None,
+        url: None,
+        project: None,
+        ..request(&api, name, "")
+    };
+
+    // Nothing set: each error names what to set, the token first.
+    let sb = Sandbox::new();
+    let invalid = |result: Result<_, AuthError>| match no_token(result) {
+        Err(AuthError::InvalidInput(invalid)) => (invalid.field, invalid.message),
+        other => panic!("expected invalid-input, got {other:?}"),
+    };
+    let (field, message) = invalid(sb.typed().save_profile(&left_out("a")).unwrap());
+    assert_eq!(field, "token");
+    assert!(
+        message.contains("CONTREE_TOKEN") && message.contains("NEBIUS_API_KEY"),
+        "{message}"
+    );
+    let nebius = token("ok");
+    let mut sb = Sandbox::new();
+    sb.env("NEBIUS_API_KEY", nebius.clone());
+    let (field, message) = invalid(sb.typed().save_profile(&left_out("a")).unwrap());
+    assert_eq!(field, "project");
+    assert!(
+        message.contains("CONTREE_PROJECT") && message.contains("NEBIUS_AI_PROJECT"),
+        "{message}"
+    );
+    let mut jwt = left_out("a");
+    jwt.auth_type = AuthType::Jwt;
+    let (field, message) = invalid(sb.typed().save_profile(&jwt).unwrap());
+    assert_eq!(field, "url");
+    assert!(message.contains("CONTREE_URL"), "{message}");
+    assert_eq!(sb.read_file("auth.ini"), None, "nothing was written");
+
+    // The second variable of each pair, then the first, which wins.
+    sb.env("CONTREE_URL", api.url())
+        .env("NEBIUS_AI_PROJECT", "proj-nebius");
+    let saved = no_token(sb.typed().save_profile(&left_out("second")).unwrap()).unwrap();
+    assert_eq!(saved.profile.token_sha256, Some(sha16(&nebius)));
+    assert_eq!(saved.profile.url, api.url());
+    assert_eq!(saved.profile.project.as_deref(), Some("proj-nebius"));
+    let contree = token("ok");
+    sb.env("CONTREE_TOKEN", contree.clone())
+        .env("CONTREE_PROJECT", "proj-contree");
+    let saved = no_token(sb.typed().save_profile(&left_out("first")).unwrap()).unwrap();
+    assert_eq!(saved.profile.token_sha256, Some(sha16(&contree)));
+    assert_eq!(saved.profile.project.as_deref(), Some("proj-contree"));
+    let auth_ini = sb.read_file("auth.ini").unwrap();
+    assert!(auth_ini.contains(&contree) && auth_ini.contains(&nebius));
+
+    // What the caller gives wins over the environment.
+    let given = token("ok");
+    let saved = no_token(
+        sb.typed()
+            .save_profile(&request(&api, "given", &given))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved.profile.token_sha256, Some(sha16(&given)));
+    assert_eq!(saved.profile.project.as_deref(), Some("proj-1"));
 }

