@@ -8,7 +8,7 @@ use crate::config::env::Environment;
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
 use crate::config::store::{DefinedIn, Loaded, PRIVATE_FILES_VAR, SessionStem, Store};
 use crate::error::AuthError;
-use crate::http::Transport;
+use crate::http::{BaseUrl, Transport};
 use crate::probe::{self, Probe};
 use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
 
@@ -198,7 +198,7 @@ impl Context<'_> {
             return Err(AuthError::AlreadyExists(request.name));
         }
         let profile = checked_profile(&request)?;
-        let whoami_request = whoami::request_for(&profile, request.allow_insecure_http)?;
+        let whoami_request = whoami::request_for(&profile)?;
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
         let whoami = whoami::verify(
             self.transport,
@@ -307,7 +307,7 @@ impl Context<'_> {
         let profile = loaded
             .get(&name)
             .ok_or_else(|| AuthError::NotFound(name.clone()))?;
-        let request = whoami::request_for(profile, false)?;
+        let request = whoami::request_for(profile)?;
         let token = profile
             .token
             .as_ref()
@@ -364,12 +364,17 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     } else {
         None
     };
+    // The consent is kept only where it is needed: plain http:// to a host
+    // that is not loopback (whoami::request_for refuses the rest without it).
+    let allow_insecure_http = request.allow_insecure_http
+        && BaseUrl::parse(&url).is_ok_and(|url| url.needs_insecure_consent());
     Ok(Profile {
         name: name.clone(),
         auth_type: request.auth_type.as_str().to_string(),
         url,
         project,
         token: Some(token),
+        allow_insecure_http,
     })
 }
 

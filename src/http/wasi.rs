@@ -240,12 +240,16 @@ fn outcome_of_error(code: &ErrorCode) -> Outcome {
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout
         | ErrorCode::DnsTimeout => return Outcome::Timeout,
-        ErrorCode::ConnectionRefused => "connection refused".to_string(),
+        ErrorCode::ConnectionRefused => {
+            return Outcome::ConnectionLost("connection refused".to_string());
+        }
+        ErrorCode::ConnectionTerminated => {
+            return Outcome::ConnectionLost("connection closed before an answer".to_string());
+        }
         ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => "host not found".to_string(),
         ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
             "host unreachable".to_string()
         }
-        ErrorCode::ConnectionTerminated => "connection closed before an answer".to_string(),
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
         | ErrorCode::TlsAlertReceived(_) => {
