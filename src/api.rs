@@ -10,7 +10,7 @@ use crate::config::store::{
     DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
 };
 use crate::error::AuthError;
-use crate::http::Transport;
+use crate::http::{BaseUrl, Transport};
 use crate::probe::{self, Probe};
 use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
 
@@ -276,7 +276,7 @@ impl Context<'_> {
             return Err(AuthError::AlreadyExists(request.name));
         }
         let profile = checked_profile(&request)?;
-        let whoami_request = whoami::request_for(&profile, request.allow_insecure_http)?;
+        let whoami_request = whoami::request_for(&profile)?;
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
         let whoami = whoami::verify(
             self.transport,
@@ -393,7 +393,7 @@ impl Context<'_> {
         let profile = loaded
             .get(&name)
             .ok_or_else(|| AuthError::NotFound(name.clone()))?;
-        let request = whoami::request_for(profile, false)?;
+        let request = whoami::request_for(profile)?;
         let token = profile
             .token
             .as_ref()
@@ -450,12 +450,17 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     } else {
         None
     };
+    // The consent is kept only where it is needed: plain http:// to a host
+    // that is not loopback (whoami::request_for refuses the rest without it).
+    let allow_insecure_http = request.allow_insecure_http
+        && BaseUrl::parse(&url).is_ok_and(|url| url.needs_insecure_consent());
     Ok(Profile {
         name: name.clone(),
         auth_type: request.auth_type.as_str().to_string(),
         url,
         project,
         token: Some(token),
+        allow_insecure_http,
     })
 }
 

@@ -1,11 +1,10 @@
 //! The `list` statuses: every saved profile asks whoami at once, and the
 //! whole listing ends within [`PROBE_TIMEOUT`] whatever the servers do.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::profile::{Profile, Secret};
-use crate::http::{Outcome, Transport};
+use crate::http::Transport;
 use crate::sanitize::Redactor;
 use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
 
@@ -66,7 +65,7 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
             }));
             continue;
         }
-        match whoami::request_for(profile, false) {
+        match whoami::request_for(profile) {
             Ok(request) => {
                 requests.push(request);
                 owners.push(index);
@@ -77,24 +76,13 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
     }
     if !requests.is_empty() {
         let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
-        let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
-        // A server saw every token sent to its host in this run and may echo
-        // any of them in any answer: each answer is cleaned of them all.
-        let mut servers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (position, request) in requests.iter().enumerate() {
-            servers.entry(&request.url.host).or_default().push(position);
-        }
-        for positions in servers.values() {
-            let tokens: Vec<&Secret> = positions
-                .iter()
-                .filter_map(|&position| profiles[owners[position]].token.as_ref())
-                .collect();
-            let redactor = Redactor::new(&tokens);
-            for &position in positions {
-                if let Some(outcome) = outcomes.get_mut(position).and_then(Option::take) {
-                    probes[owners[position]] = Some(judge(Verdict::read(outcome, &redactor)));
-                }
-            }
+        // One redactor for every token of the run: a server may be reached
+        // under several names (`127.0.0.1`, `localhost`, a proxy) and echo
+        // any token it saw in any answer.
+        let tokens: Vec<&Secret> = profiles.iter().filter_map(|p| p.token.as_ref()).collect();
+        let redactor = Redactor::new(&tokens);
+        for (outcome, &owner) in outcomes.into_iter().zip(&owners) {
+            probes[owner] = Some(judge(Verdict::read(outcome, &redactor)));
         }
     }
     probes
@@ -122,8 +110,8 @@ fn judge(verdict: Verdict) -> Probe {
 mod tests {
     use super::*;
     use crate::config::profile::Secret;
-    use crate::http::Request;
     use crate::http::fake::FakeTransport;
+    use crate::http::{Outcome, Request};
 
     /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.
     fn answer(r: &Request) -> Outcome {
@@ -155,6 +143,7 @@ mod tests {
             url: "http://127.0.0.1:9".into(),
             project: project.map(str::to_string),
             token: token.map(Secret::new),
+            allow_insecure_http: false,
         }
     }
 
@@ -233,5 +222,55 @@ mod tests {
                 assert!(!detail.contains(&token[..12]), "{detail}");
             }
         }
+    }
+
+    /// Issue 15 item 3: one server reached as `127.0.0.1` and as `localhost`
+    /// saw both tokens; redaction grouped by host text missed the other one.
+    #[test]
+    fn one_redactor_covers_every_token_of_the_run_whatever_the_host_spelling() {
+        let tokens = ["Q".repeat(40), "r2s3t4u5v6w7x8y9z0".to_string()];
+        let profiles = [
+            Profile {
+                url: "http://127.0.0.1:9".into(),
+                ..profile(Some(&tokens[0]), None)
+            },
+            Profile {
+                url: "http://localhost:9".into(),
+                ..profile(Some(&tokens[1]), None)
+            },
+        ];
+        for probe in probe_all(&Echo, &profiles, false) {
+            let detail = probe.detail.unwrap();
+            for token in &tokens {
+                assert!(!detail.contains(&token[..12]), "{detail}");
+            }
+            assert_eq!(detail.matches("<token sha256:").count(), 2, "{detail}");
+        }
+    }
+
+    /// A profile saved with `--allow-insecure-http` is probed over plain
+    /// http:// to another machine; one without that consent is not.
+    #[test]
+    fn plain_http_to_another_machine_is_probed_only_with_the_saved_consent() {
+        let fake = FakeTransport::new(answer);
+        let remote = |consent: bool| Profile {
+            url: "http://10.0.0.1:8080".into(),
+            allow_insecure_http: consent,
+            ..profile(Some("ok"), None)
+        };
+        let probes = probe_all(&fake, &[remote(true), remote(false)], false);
+        assert_eq!(probes[0].status, ProbeStatus::Ok, "{:?}", probes[0]);
+        assert_eq!(probes[1].status, ProbeStatus::Error);
+        assert!(
+            probes[1]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("plain http://")),
+            "{:?}",
+            probes[1]
+        );
+        let sent = fake.requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url.authority, "10.0.0.1:8080");
     }
 }

@@ -190,13 +190,35 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        match u32::from(c) {
-            _ if !is_unsafe(c) => out.push(c),
-            code if code < 0x100 => out.push_str(&format!("\\x{code:02x}")),
-            code => out.push_str(&format!("\\u{code:04x}")),
-        }
+        push_shown(&mut out, c);
     }
     Cow::Owned(out)
+}
+
+/// Pushes `c`, or its visible escape when it is [`is_unsafe`]: the one
+/// spelling of the escape rule.
+fn push_shown(out: &mut String, c: char) {
+    match u32::from(c) {
+        _ if !is_unsafe(c) => out.push(c),
+        code if code < 0x100 => out.push_str(&format!("\\x{code:02x}")),
+        code => out.push_str(&format!("\\u{code:04x}")),
+    }
+}
+
+/// Text from a file or a command line inside a one-line message: its first
+/// `max_chars` characters (then `...`; a name may be megabytes long), with
+/// [`is_unsafe`] characters escaped as [`escape_controls`] does. For the
+/// faces' own messages (usage errors, MCP text) as much as the core's.
+pub(crate) fn shown(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push_str("...");
+            break;
+        }
+        push_shown(&mut out, c);
+    }
+    out
 }
 
 /// How text from a server becomes a message: tokens redacted first, then one
@@ -343,6 +365,15 @@ mod tests {
             assert_eq!(escape_controls(&out), out, "escaping twice adds nothing");
         }
         assert!(matches!(escape_controls("ok"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn shown_escapes_like_escape_controls_and_cuts_long_text() {
+        let raw = "a\u{1b}]52;c;SGk=\u{7}\u{202e}b\u{85}\n";
+        assert_eq!(shown(raw, 80), escape_controls(raw));
+        assert_eq!(shown(raw, 80), "a\\x1b]52;c;SGk=\\x07\\u202eb\\x85\\x0a");
+        assert_eq!(shown(&"é".repeat(100), 3), "ééé...");
+        assert_eq!(shown("abc", 3), "abc");
     }
 
     #[test]

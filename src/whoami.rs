@@ -22,7 +22,7 @@ pub const REQUIRED_PERMISSION: &str = "list";
 /// How long save-time verification may take, and how it spends that time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Gives up after this long in all...
+    /// Gives up after this long in all, retries and pauses included...
     pub budget: Duration,
     /// ...spread over at most this many attempts...
     pub attempts: u32,
@@ -35,9 +35,12 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The production policy: 3 attempts within 30 s.
+    /// The production policy (SPEC §7): at most 3 attempts within 10 s, so
+    /// that a save ends within 12 s whatever the server does (never
+    /// answers, trickles, streams forever). Only a lost connection is
+    /// tried again: see [`Verdict::retry_can_help`].
     pub const SAVE: RetryPolicy = RetryPolicy {
-        budget: Duration::from_secs(30),
+        budget: Duration::from_secs(10),
         attempts: 3,
         attempt_timeout: Duration::from_secs(10),
         first_pause: Duration::from_millis(500),
@@ -51,15 +54,44 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Time as verification sees it: how long since it started, and a pause.
+/// Production passes [`SystemClock`]; tests pass a clock they move by hand,
+/// so they state exactly what happens at 10 s without waiting 10 s.
+pub trait Clock {
+    /// Time since the clock started (monotonic).
+    fn elapsed(&self) -> Duration;
+    fn sleep(&self, pause: Duration);
+}
+
+/// The machine's monotonic clock, started when made.
+pub struct SystemClock(Instant);
+
+impl SystemClock {
+    pub fn start() -> SystemClock {
+        SystemClock(Instant::now())
+    }
+}
+
+impl Clock for SystemClock {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    fn sleep(&self, pause: Duration) {
+        std::thread::sleep(pause);
+    }
+}
+
 /// Server text in a message is cut to this many characters (after redaction).
 pub const MAX_MESSAGE_CHARS: usize = 200;
 
 /// The whoami request a profile sends, with everything checked first: a
 /// token, a project for iam, a URL that parses and may carry a token (https,
-/// or http to a literal loopback unless `allow_insecure_http`), and header
-/// values HTTP can carry (Latin-1, no control characters). The one place
-/// save, list and whoami turn a profile into a request.
-pub fn request_for(profile: &Profile, allow_insecure_http: bool) -> Result<Request, AuthError> {
+/// or http to a literal loopback, or plain http the profile was saved with
+/// consent for: [`Profile::allow_insecure_http`]), and header values HTTP can
+/// carry (Latin-1, no control characters). The one place save, list and
+/// whoami turn a profile into a request.
+pub fn request_for(profile: &Profile) -> Result<Request, AuthError> {
     let token = profile
         .token
         .as_ref()
@@ -78,7 +110,7 @@ pub fn request_for(profile: &Profile, allow_insecure_http: bool) -> Result<Reque
     // The messages quote the URL, which could hold the token by mistake.
     let url_error = |m: String| AuthError::invalid("url", sanitize::redact(&m, token));
     let url = BaseUrl::parse(&profile.url).map_err(url_error)?;
-    url.check_transport_security(allow_insecure_http)
+    url.check_transport_security(profile.allow_insecure_http)
         .map_err(url_error)?;
     for (field, value) in [
         ("token", token.expose()),
@@ -206,7 +238,11 @@ pub enum Verdict {
         status: u16,
     },
     Timeout,
-    Network(String),
+    /// No answer at all; `lost`: the connection was refused or closed first.
+    Network {
+        reason: String,
+        lost: bool,
+    },
 }
 
 impl Verdict {
@@ -229,19 +265,24 @@ impl Verdict {
             },
             Outcome::BodyTooLarge { status } => Verdict::BodyTooLarge { status },
             Outcome::Timeout => Verdict::Timeout,
-            Outcome::Failed(reason) => {
-                Verdict::Network(sanitize::server_text(&reason, redactor, MAX_MESSAGE_CHARS))
-            }
+            Outcome::ConnectionLost(reason) => Verdict::Network {
+                reason: sanitize::server_text(&reason, redactor, MAX_MESSAGE_CHARS),
+                lost: true,
+            },
+            Outcome::Failed(reason) => Verdict::Network {
+                reason: sanitize::server_text(&reason, redactor, MAX_MESSAGE_CHARS),
+                lost: false,
+            },
         }
     }
 
-    /// Worth another attempt: the server may answer differently in a moment.
-    fn is_transient(&self) -> bool {
-        match self {
-            Verdict::Rejected { status, .. } => *status == 429 || (500..600).contains(status),
-            Verdict::Timeout | Verdict::Network(_) => true,
-            _ => false,
-        }
+    /// Worth another attempt (SPEC §7): only a connection refused or closed
+    /// before any answer, which a server restarting or a busy listener
+    /// causes and which costs no time. A timeout would spend the budget
+    /// again; a 5xx or 429 is an answer, and its server asked for time we
+    /// do not have (the reference retries those forever).
+    pub fn retry_can_help(&self) -> bool {
+        matches!(self, Verdict::Network { lost: true, .. })
     }
 
     /// A one-line reason, for `detail` and error messages.
@@ -257,7 +298,7 @@ impl Verdict {
                 )
             }
             Verdict::Timeout => format!("no answer within {} s", timeout.as_secs_f64()),
-            Verdict::Network(reason) => reason.clone(),
+            Verdict::Network { reason, .. } => reason.clone(),
         }
     }
 }
@@ -290,9 +331,7 @@ fn error_message(body: &[u8], redactor: &Redactor) -> String {
     sanitize::server_text(&message, redactor, MAX_MESSAGE_CHARS)
 }
 
-/// Save-time verification: a few attempts for transient failures (no
-/// answer, connection errors, 429, 5xx; never another 4xx), all within
-/// `policy.budget`. `progress` hears about each retry.
+/// Save-time verification on the system clock: see [`verify_with`].
 pub fn verify(
     transport: &dyn Transport,
     request: &Request,
@@ -300,23 +339,42 @@ pub fn verify(
     policy: &RetryPolicy,
     progress: &mut dyn FnMut(&str),
 ) -> Result<WhoAmI, AuthError> {
-    let started = Instant::now();
+    verify_with(
+        transport,
+        request,
+        token,
+        policy,
+        &SystemClock::start(),
+        progress,
+    )
+}
+
+/// Save-time verification: every wait of every attempt, and the pauses
+/// between them, fit in `policy.budget` as `clock` measures it; a lost
+/// connection is tried again (at most `policy.attempts` times in all), any
+/// other answer is final. `progress` hears about each retry.
+pub fn verify_with(
+    transport: &dyn Transport,
+    request: &Request,
+    token: &Secret,
+    policy: &RetryPolicy,
+    clock: &dyn Clock,
+    progress: &mut dyn FnMut(&str),
+) -> Result<WhoAmI, AuthError> {
     let redactor = Redactor::new(&[token]);
+    let time_left = || policy.budget.saturating_sub(clock.elapsed());
     let mut pause = policy.first_pause;
     let mut attempt = 1;
     loop {
-        let timeout = policy
-            .attempt_timeout
-            .min(policy.budget.saturating_sub(started.elapsed()));
+        let timeout = policy.attempt_timeout.min(time_left());
         let outcome = transport
             .send_all(std::slice::from_ref(request), timeout)
             .pop()
             .unwrap_or(Outcome::Timeout);
         let verdict = Verdict::read(outcome, &redactor);
-        let time_left = policy.budget.saturating_sub(started.elapsed());
-        if verdict.is_transient()
+        if verdict.retry_can_help()
             && attempt < policy.attempts
-            && time_left > pause + policy.min_attempt
+            && time_left() >= pause + policy.min_attempt
         {
             progress(&format!(
                 "whoami: {}; retrying in {:.1} s (attempt {} of {})",
@@ -325,7 +383,7 @@ pub fn verify(
                 attempt + 1,
                 policy.attempts
             ));
-            std::thread::sleep(pause);
+            clock.sleep(pause);
             pause *= 2;
             attempt += 1;
             continue;
@@ -346,10 +404,10 @@ pub fn verify(
                 message: format!("the body is over {} KiB", MAX_BODY_BYTES / 1024),
             }),
             Verdict::Timeout => Err(AuthError::Timeout(format!(
-                "no answer from {url} within {:.0} s",
-                started.elapsed().as_secs_f64()
+                "no complete answer from {url} within {:.0} s",
+                clock.elapsed().as_secs_f64()
             ))),
-            Verdict::Network(reason) => {
+            Verdict::Network { reason, .. } => {
                 Err(AuthError::Network(format!("cannot reach {url}: {reason}")))
             }
         };
@@ -359,18 +417,45 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
 
     fn secret() -> Secret {
         Secret::new("tok-123")
     }
 
-    /// Answers from a script (then `Timeout`), and sleeps out the deadline
-    /// on a `Timeout` as a server that never answers would make it.
+    /// A clock moved by hand: sleeping moves it, and so does a server that
+    /// never answers ([`Scripted`] spends the whole wait).
+    #[derive(Default)]
+    struct FakeClock {
+        now: Cell<Duration>,
+        sleeps: RefCell<Vec<Duration>>,
+    }
+
+    impl FakeClock {
+        fn advance(&self, by: Duration) {
+            self.now.set(self.now.get() + by);
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn elapsed(&self) -> Duration {
+            self.now.get()
+        }
+
+        fn sleep(&self, pause: Duration) {
+            self.sleeps.borrow_mut().push(pause);
+            self.advance(pause);
+        }
+    }
+
+    /// Answers from a script (then `Timeout`). Every answer comes at once,
+    /// except `Timeout`, which spends the whole wait on the fake clock, as a
+    /// server that never answers (or trickles, or streams forever) makes it.
     struct Scripted {
         answers: RefCell<VecDeque<Outcome>>,
         timeouts: RefCell<Vec<Duration>>,
+        clock: FakeClock,
     }
 
     impl Scripted {
@@ -378,11 +463,20 @@ mod tests {
             Scripted {
                 answers: RefCell::new(answers.into_iter().collect()),
                 timeouts: RefCell::new(Vec::new()),
+                clock: FakeClock::default(),
             }
         }
 
         fn attempts(&self) -> usize {
             self.timeouts.borrow().len()
+        }
+
+        fn timeouts(&self) -> Vec<Duration> {
+            self.timeouts.borrow().clone()
+        }
+
+        fn sleeps(&self) -> Vec<Duration> {
+            self.clock.sleeps.borrow().clone()
         }
     }
 
@@ -395,20 +489,11 @@ mod tests {
                 .pop_front()
                 .unwrap_or(Outcome::Timeout);
             if outcome == Outcome::Timeout {
-                std::thread::sleep(timeout);
+                self.clock.advance(timeout);
             }
             requests.iter().map(|_| outcome.clone()).collect()
         }
     }
-
-    /// The production rule, shrunk a hundredfold.
-    const FAST: RetryPolicy = RetryPolicy {
-        budget: Duration::from_millis(300),
-        attempts: 3,
-        attempt_timeout: Duration::from_millis(100),
-        first_pause: Duration::from_millis(10),
-        min_attempt: Duration::from_millis(20),
-    };
 
     fn jwt(token: &str, url: &str) -> Profile {
         Profile {
@@ -417,6 +502,7 @@ mod tests {
             url: url.into(),
             project: None,
             token: Some(Secret::new(token)),
+            allow_insecure_http: false,
         }
     }
 
@@ -427,13 +513,27 @@ mod tests {
         }
     }
 
+    fn refused() -> Outcome {
+        Outcome::ConnectionLost("connection refused".into())
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// `verify_with` on the script's own fake clock.
     fn run(transport: &Scripted, policy: &RetryPolicy) -> (Result<WhoAmI, AuthError>, Vec<String>) {
         let token = secret();
-        let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9"), false).unwrap();
+        let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9")).unwrap();
         let mut notes = Vec::new();
-        let result = verify(transport, &request, &token, policy, &mut |n| {
-            notes.push(n.to_string())
-        });
+        let result = verify_with(
+            transport,
+            &request,
+            &token,
+            policy,
+            &transport.clock,
+            &mut |n| notes.push(n.to_string()),
+        );
         (result, notes)
     }
 
@@ -456,70 +556,134 @@ mod tests {
     }
 
     #[test]
-    fn save_verification_gives_up_within_its_budget_after_at_most_n_attempts() {
-        for policy in [
-            FAST,
-            RetryPolicy {
-                attempts: 100,
-                ..FAST
-            },
-            RetryPolicy {
-                attempt_timeout: Duration::from_secs(5),
-                ..FAST
-            },
-        ] {
-            let hang = Scripted::new([]);
-            let started = Instant::now();
-            let (result, notes) = run(&hang, &policy);
-            let elapsed = started.elapsed();
-            assert!(
-                matches!(result, Err(AuthError::Timeout(ref m)) if m.starts_with("no answer from 127.0.0.1:9")),
-                "{result:?}"
-            );
-            assert!(
-                elapsed < policy.budget + Duration::from_millis(150),
-                "{elapsed:?} for {policy:?}"
-            );
-            let timeouts = hang.timeouts.borrow();
-            assert!(timeouts.len() <= policy.attempts as usize, "{timeouts:?}");
-            assert!(timeouts.iter().sum::<Duration>() <= policy.budget);
-            assert!(timeouts.iter().all(|&t| t <= policy.attempt_timeout));
-            assert_eq!(notes.len(), timeouts.len() - 1, "one note per retry");
-        }
-        let hang = Scripted::new([]);
-        run(&hang, &FAST).0.unwrap_err();
-        assert_eq!(hang.attempts(), 3, "FAST leaves room for all three");
-    }
-
-    #[test]
-    fn the_production_policy_is_three_attempts_of_ten_seconds_within_thirty() {
+    fn the_production_policy_is_three_attempts_within_ten_seconds() {
         let policy = RetryPolicy::default();
         assert_eq!(policy, RetryPolicy::SAVE);
         assert_eq!(
             (policy.budget, policy.attempts, policy.attempt_timeout),
-            (Duration::from_secs(30), 3, Duration::from_secs(10))
+            (Duration::from_secs(10), 3, Duration::from_secs(10))
         );
     }
 
+    /// SPEC §7: a server that never answers (or trickles, or streams
+    /// forever: the transport reports all three as `Timeout` at the
+    /// deadline) costs one attempt, and the error comes at 10 s exactly.
     #[test]
-    fn only_connection_errors_timeouts_429_and_5xx_are_retried() {
-        let transient = [
-            Outcome::Failed("connection refused".into()),
+    fn a_server_that_never_answers_gets_one_attempt_and_fails_at_ten_seconds() {
+        let hang = Scripted::new([]);
+        let (result, notes) = run(&hang, &RetryPolicy::SAVE);
+        match result {
+            Err(AuthError::Timeout(message)) => {
+                assert_eq!(message, "no complete answer from 127.0.0.1:9 within 10 s")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(hang.timeouts(), [secs(10.0)]);
+        assert_eq!(hang.clock.elapsed(), secs(10.0));
+        assert!(hang.sleeps().is_empty() && notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_lost_connection_is_tried_three_times_after_half_a_second_then_a_second() {
+        let down = Scripted::new(std::iter::repeat_n(refused(), 5));
+        let (result, notes) = run(&down, &RetryPolicy::SAVE);
+        match result {
+            Err(AuthError::Network(message)) => {
+                assert_eq!(message, "cannot reach 127.0.0.1:9: connection refused")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(down.timeouts(), [secs(10.0), secs(9.5), secs(8.5)]);
+        assert_eq!(down.sleeps(), [secs(0.5), secs(1.0)]);
+        assert_eq!(down.clock.elapsed(), secs(1.5));
+        assert_eq!(
+            notes,
+            [
+                "whoami: connection refused; retrying in 0.5 s (attempt 2 of 3)",
+                "whoami: connection refused; retrying in 1.0 s (attempt 3 of 3)",
+            ]
+        );
+        // Refused twice, then a server that never answers: the last attempt
+        // gets what is left of the budget, and no more.
+        let then_hang = Scripted::new([refused(), refused()]);
+        let (result, _) = run(&then_hang, &RetryPolicy::SAVE);
+        assert!(matches!(result, Err(AuthError::Timeout(_))), "{result:?}");
+        assert_eq!(then_hang.timeouts(), [secs(10.0), secs(9.5), secs(8.5)]);
+        assert_eq!(then_hang.clock.elapsed(), secs(10.0));
+        // Refused once, then an answer.
+        let back = Scripted::new([refused(), status(200, "{}")]);
+        run(&back, &RetryPolicy::SAVE).0.unwrap();
+        assert_eq!((back.attempts(), back.sleeps()), (2, vec![secs(0.5)]));
+    }
+
+    /// With attempts to spare, the budget decides: pauses of 0.5, 1, 2 and
+    /// 4 s fit in 10 s (a retry needs 1 s left after its pause), 8 s more
+    /// would not.
+    #[test]
+    fn the_budget_bounds_the_whole_verification_not_each_attempt() {
+        let many = RetryPolicy {
+            attempts: 100,
+            ..RetryPolicy::SAVE
+        };
+        let down = Scripted::new(std::iter::repeat_n(refused(), 100));
+        run(&down, &many).0.unwrap_err();
+        assert_eq!(down.attempts(), 5);
+        assert_eq!(down.sleeps(), [secs(0.5), secs(1.0), secs(2.0), secs(4.0)]);
+        assert_eq!(down.clock.elapsed(), secs(7.5));
+        // Every script of three answers, under both policies: the clock
+        // never passes the budget, and no attempt waits longer than allowed.
+        let kinds = [
+            refused(),
             Outcome::Timeout,
+            status(503, ""),
+            status(200, "{}"),
+        ];
+        for policy in [RetryPolicy::SAVE, many] {
+            for a in &kinds {
+                for b in &kinds {
+                    for c in &kinds {
+                        let script = Scripted::new([a.clone(), b.clone(), c.clone()]);
+                        run(&script, &policy).0.ok();
+                        assert!(
+                            script.clock.elapsed() <= policy.budget,
+                            "{a:?} {b:?} {c:?}: {:?}",
+                            script.clock.elapsed()
+                        );
+                        assert!(script.attempts() <= policy.attempts as usize);
+                        assert!(
+                            script
+                                .timeouts()
+                                .iter()
+                                .all(|&t| t <= policy.attempt_timeout)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// SPEC §7 over §1 step 6: a retry only where it can help. A 5xx or 429
+    /// is an answer, a timeout would spend the budget again, and DNS or TLS
+    /// failures do not heal in a second.
+    #[test]
+    fn only_a_lost_connection_is_retried() {
+        let lost = [
+            refused(),
+            Outcome::ConnectionLost("connection closed before an answer".into()),
+        ];
+        for outcome in lost {
+            let always = Scripted::new(std::iter::repeat_n(outcome.clone(), 5));
+            run(&always, &RetryPolicy::SAVE).0.unwrap_err();
+            assert_eq!(always.attempts(), 3, "{outcome:?} is retried");
+        }
+        let final_answers = [
+            Outcome::Timeout,
+            Outcome::Failed("host not found".into()),
+            Outcome::Failed("TLS failed (TlsCertificateError)".into()),
             status(500, r#"{"error":"boom"}"#),
             status(502, "bad gateway"),
             status(503, ""),
             status(429, r#"{"error":"slow down"}"#),
-        ];
-        for outcome in transient {
-            let always = Scripted::new(std::iter::repeat_n(outcome.clone(), 5));
-            run(&always, &FAST).0.unwrap_err();
-            assert_eq!(always.attempts(), 3, "{outcome:?} is retried");
-            let once = Scripted::new([outcome.clone(), status(200, "{}")]);
-            run(&once, &FAST).0.unwrap();
-            assert_eq!(once.attempts(), 2, "{outcome:?} then success");
-        }
-        let final_answers = [
             status(400, ""),
             status(401, r#"{"error":"invalid token"}"#),
             status(403, ""),
@@ -531,10 +695,10 @@ mod tests {
         ];
         for outcome in final_answers {
             let script = Scripted::new([outcome.clone(), status(200, "{}")]);
-            let (result, notes) = run(&script, &FAST);
+            let (result, notes) = run(&script, &RetryPolicy::SAVE);
             result.unwrap_err();
             assert_eq!(script.attempts(), 1, "{outcome:?} is not retried");
-            assert!(notes.is_empty());
+            assert!(notes.is_empty() && script.sleeps().is_empty());
         }
     }
 
@@ -545,7 +709,7 @@ mod tests {
             project: project.map(str::to_string),
             ..jwt("tok-123", "http://127.0.0.1:9/base/")
         };
-        let request = request_for(&iam(Some("proj")), false).unwrap();
+        let request = request_for(&iam(Some("proj"))).unwrap();
         assert_eq!(request.url.path, "/base");
         assert_eq!(request.path, WHOAMI_PATH);
         assert_eq!(
@@ -555,7 +719,7 @@ mod tests {
                 ("Project".to_string(), "proj".to_string())
             ]
         );
-        let no_header = request_for(&jwt("t-é\tx", "http://localhost"), false).unwrap();
+        let no_header = request_for(&jwt("t-é\tx", "http://localhost")).unwrap();
         assert!(!no_header.headers.iter().any(|(k, _)| k == "Project"));
 
         let field = |result: Result<Request, AuthError>| match result {
@@ -566,39 +730,32 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let mut no_token = jwt("", "http://127.0.0.1");
-        assert_eq!(field(request_for(&no_token, false)), "token");
+        assert_eq!(field(request_for(&no_token)), "token");
         no_token.token = None;
-        assert_eq!(field(request_for(&no_token, false)), "token");
-        assert_eq!(field(request_for(&iam(None), false)), "project");
-        assert_eq!(field(request_for(&iam(Some("")), false)), "project");
-        assert_eq!(field(request_for(&jwt("t", ""), false)), "url");
-        assert_eq!(field(request_for(&jwt("t", "ftp://h"), false)), "url");
+        assert_eq!(field(request_for(&no_token)), "token");
+        assert_eq!(field(request_for(&iam(None))), "project");
+        assert_eq!(field(request_for(&iam(Some("")))), "project");
+        assert_eq!(field(request_for(&jwt("t", ""))), "url");
+        assert_eq!(field(request_for(&jwt("t", "ftp://h"))), "url");
+        assert_eq!(field(request_for(&jwt("t", "http://10.0.0.1"))), "url");
+        let consented = Profile {
+            allow_insecure_http: true,
+            ..jwt("t", "http://10.0.0.1")
+        };
+        assert!(request_for(&consented).is_ok());
         assert_eq!(
-            field(request_for(&jwt("t", "http://10.0.0.1"), false)),
-            "url"
-        );
-        assert!(request_for(&jwt("t", "http://10.0.0.1"), true).is_ok());
-        assert_eq!(
-            field(request_for(&jwt("t", "http://localhost.evil.com"), false)),
+            field(request_for(&jwt("t", "http://localhost.evil.com"))),
             "url"
         );
         for token in ["a\nb", "a\rb", "a\u{0}b", "a\u{7f}b", "a\u{85}b"] {
-            assert_eq!(
-                field(request_for(&jwt(token, "http://127.0.0.1"), false)),
-                "token"
-            );
+            assert_eq!(field(request_for(&jwt(token, "http://127.0.0.1"))), "token");
         }
-        assert_eq!(
-            field(request_for(&iam(Some("p\r\nX-Evil: 1")), false)),
-            "project"
-        );
+        assert_eq!(field(request_for(&iam(Some("p\r\nX-Evil: 1")))), "project");
         assert!(
-            field(request_for(&jwt("токен", "http://127.0.0.1"), false))
+            field(request_for(&jwt("токен", "http://127.0.0.1")))
                 .starts_with("latin-1: the token ")
         );
-        assert!(
-            field(request_for(&iam(Some("проект")), false)).starts_with("latin-1: the project ")
-        );
+        assert!(field(request_for(&iam(Some("проект")))).starts_with("latin-1: the project "));
     }
 
     #[test]
@@ -618,6 +775,8 @@ mod tests {
                 &format!(r#"{{"error":{{"token":"{}"}}}}"#, token.expose()),
             ),
             Outcome::Failed(format!("proxy said: {} rejected", token.expose())),
+            // Retried: the retry notes quote it too.
+            Outcome::ConnectionLost(format!("reset by {}", token.expose())),
         ];
         for outcome in echoes {
             let verdict = Verdict::read(outcome.clone(), &Redactor::new(&[&token]));
@@ -625,11 +784,18 @@ mod tests {
             assert!(fragments(&text, &token).is_empty(), "{text}");
             assert!(text.contains(&sanitize::marker(&token)), "{text}");
             // verify's error and retry notes, too.
-            let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9"), false).unwrap();
+            let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9")).unwrap();
             let script = Scripted::new(std::iter::repeat_n(outcome, 3));
             let mut notes = String::new();
-            let err =
-                verify(&script, &request, &token, &FAST, &mut |n| notes.push_str(n)).unwrap_err();
+            let err = verify_with(
+                &script,
+                &request,
+                &token,
+                &RetryPolicy::SAVE,
+                &script.clock,
+                &mut |n| notes.push_str(n),
+            )
+            .unwrap_err();
             let shown = format!("{err} {err:?} {notes}");
             assert!(fragments(&shown, &token).is_empty(), "{shown}");
         }
@@ -639,13 +805,21 @@ mod tests {
             format!("http://h:{}", token.expose()),
             format!("http://10.0.0.1/{}", token.expose()),
         ] {
-            let err = request_for(&jwt(token.expose(), &url), false).unwrap_err();
+            let err = request_for(&jwt(token.expose(), &url)).unwrap_err();
             assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
         }
         let in_path = format!("http://127.0.0.1:9/{}", token.expose());
-        let request = request_for(&jwt(token.expose(), &in_path), false).unwrap();
-        let refused = Scripted::new(std::iter::repeat_n(Outcome::Failed("refused".into()), 3));
-        let err = verify(&refused, &request, &token, &FAST, &mut |_| {}).unwrap_err();
+        let request = request_for(&jwt(token.expose(), &in_path)).unwrap();
+        let down = Scripted::new(std::iter::repeat_n(refused(), 3));
+        let err = verify_with(
+            &down,
+            &request,
+            &token,
+            &RetryPolicy::SAVE,
+            &down.clock,
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
         // A 2xx answer's strings are the server's too.
         let echo = status(
@@ -677,7 +851,7 @@ mod tests {
                 message: "\\x1b]52;c;cm0gLXJmIH4=\\x07 \\u202eevil\\x9b next line".into()
             }
         );
-        let Verdict::Network(reason) =
+        let Verdict::Network { reason, .. } =
             Verdict::read(Outcome::Failed("a\u{1b}[2Jb".into()), &Redactor::new(&[]))
         else {
             panic!()

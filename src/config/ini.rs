@@ -16,6 +16,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::sanitize;
+
 /// The section whose keys every other section inherits.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
 
@@ -86,24 +88,12 @@ pub struct Entry {
     pub raw: String,
 }
 
-/// Text from a file inside a one-line message: control characters (a
-/// continuation line makes a newline part of a `%(name)s`) escaped, and cut
-/// short (a name may be megabytes long).
+/// Text from a file inside a one-line message: control, DEL, C1 and bidi
+/// characters escaped by the one rule of [`sanitize::shown`] (a continuation
+/// line makes a newline part of a `%(name)s`), and cut short (a name may be
+/// megabytes long).
 pub fn shown(text: &str) -> String {
-    const MAX_CHARS: usize = 80;
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == MAX_CHARS {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    sanitize::shown(text, 80)
 }
 
 /// `'key' in section [name]`, shown safely.
@@ -892,13 +882,19 @@ mod shape_tests {
     fn errors_are_one_line_whatever_the_names_hold() {
         let doc = Document::parse("[s]\ntoken = t%(\n = x\n  y)s\n").unwrap();
         let err = doc.get("s", "token").unwrap().unwrap_err();
-        assert!(!err.contains('\n') && err.contains("\\n"), "{err}");
+        assert!(!err.contains('\n') && err.contains("\\x0a"), "{err}");
         let long = "k".repeat(10_000);
         let doc = Document::parse(&format!("[s\u{1b}]\na = %({long})s\n")).unwrap();
         let err = doc.get("s\u{1b}", "a").unwrap().unwrap_err();
         assert!(err.len() < 400 && !err.contains('\u{1b}'), "{err}");
         let err = Document::parse("[s]\nk\u{7}=1\nk\u{7}=2\n").unwrap_err();
         assert!(!err.message.contains('\u{7}'), "{err}");
+        // C1 and bidi characters too, by the one escaper every face uses.
+        let err = Document::parse("[s\u{202e}\u{9b}]\n[s\u{202e}\u{9b}]\n").unwrap_err();
+        assert!(
+            err.message.contains("[s\\u202e\\x9b]") && !err.message.contains('\u{202e}'),
+            "{err}"
+        );
     }
 
     #[test]

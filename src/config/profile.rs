@@ -11,6 +11,9 @@ pub const PROFILE_PREFIX: &str = "profile:";
 pub const DEFAULT_PROFILE: &str = "default";
 pub const AUTH_TYPE_IAM: &str = "iam";
 pub const AUTH_TYPE_JWT: &str = "jwt";
+/// The key that keeps a profile's consent to plain http:// (see
+/// [`Profile::allow_insecure_http`]); the Python CLI ignores it.
+pub const INSECURE_HTTP_KEY: &str = "allow_insecure_http";
 
 /// How a profile authenticates: `iam` (bearer token + project, default URL)
 /// or `jwt` (legacy: bearer token only, URL required).
@@ -89,6 +92,11 @@ pub struct Profile {
     pub url: String,
     pub project: Option<String>,
     pub token: Option<Secret>,
+    /// The user's consent, given with `--allow-insecure-http` when saving, to
+    /// send this token over plain http:// to a host that is not loopback;
+    /// kept as `allow_insecure_http = true` in the profile's section, so that
+    /// list and whoami honour it too.
+    pub allow_insecure_http: bool,
 }
 
 impl Profile {
@@ -153,8 +161,16 @@ fn read_profile(
         url: url.trim_end_matches('/').to_string(),
         token: get("token")?.map(Secret::new),
         project: get("project")?,
+        allow_insecure_http: get(INSECURE_HTTP_KEY)?.is_some_and(|v| is_true(&v)),
         auth_type,
     })
+}
+
+/// configparser's `getboolean` yes-words (its no-words and anything else: no).
+fn is_true(value: &str) -> bool {
+    ["1", "yes", "true", "on"]
+        .iter()
+        .any(|yes| value.trim().eq_ignore_ascii_case(yes))
 }
 
 /// The active profile recorded in the file: `[DEFAULT] profile`, else `default`.
@@ -170,7 +186,8 @@ pub fn section_name(profile: &str) -> String {
 }
 
 /// Writes the profile as `Profile.save` does (url, token, type, project),
-/// keeping any other keys of the section and its place in the file.
+/// plus the plain-http consent when there is one, keeping any other keys of
+/// the section and its place in the file.
 pub fn write_profile(doc: &mut Document, profile: &Profile) {
     let section = doc.section_or_insert(&section_name(&profile.name));
     section.set_raw("url", ini::escape(&profile.url));
@@ -181,6 +198,12 @@ pub fn write_profile(doc: &mut Document, profile: &Profile) {
         Some(project) => section.set_raw("project", ini::escape(project)),
         // a re-save without a project must not resurrect the old one
         None => section.remove("project"),
+    }
+    // Consent is given per save: a re-save without it withdraws it.
+    if profile.allow_insecure_http {
+        section.set_raw(INSECURE_HTTP_KEY, "true".to_string());
+    } else {
+        section.remove(INSECURE_HTTP_KEY);
     }
 }
 
@@ -232,12 +255,54 @@ mod tests {
             url: "http://x".into(),
             project: None,
             token: Some(Secret::new("50%")),
+            allow_insecure_http: false,
         };
         write_profile(&mut doc, &profile);
         assert_eq!(
             doc.write(),
             "[profile:a]\nurl = http://x\nextra = keep\ntoken = 50%%\ntype = jwt\n\n"
         );
+    }
+
+    #[test]
+    fn the_plain_http_consent_is_a_key_of_the_section_written_per_save() {
+        let mut doc = Document::parse("[profile:a]\nextra = keep\n").unwrap();
+        let mut profile = Profile {
+            name: "a".into(),
+            auth_type: "jwt".into(),
+            url: "http://10.0.0.1".into(),
+            project: None,
+            token: Some(Secret::new("t")),
+            allow_insecure_http: true,
+        };
+        write_profile(&mut doc, &profile);
+        assert_eq!(
+            doc.write(),
+            "[profile:a]\nextra = keep\nurl = http://10.0.0.1\ntoken = t\ntype = jwt\nallow_insecure_http = true\n\n"
+        );
+        assert!(read_profiles(&doc).unwrap()[0].allow_insecure_http);
+        profile.allow_insecure_http = false;
+        write_profile(&mut doc, &profile);
+        assert!(!doc.write().contains(INSECURE_HTTP_KEY), "{}", doc.write());
+        // Read as configparser's getboolean would: its yes-words only.
+        for (value, consent) in [
+            ("true", true),
+            ("Yes", true),
+            ("1", true),
+            ("on", true),
+            ("false", false),
+            ("0", false),
+            ("maybe", false),
+            ("", false),
+        ] {
+            let doc =
+                Document::parse(&format!("[profile:a]\nallow_insecure_http = {value}\n")).unwrap();
+            assert_eq!(
+                read_profiles(&doc).unwrap()[0].allow_insecure_http,
+                consent,
+                "{value:?}"
+            );
+        }
     }
 
     /// SPEC §5: a long `[DEFAULT]` value inherited by every profile is read

@@ -36,7 +36,11 @@ pub enum Outcome {
     BodyTooLarge {
         status: u16,
     },
-    /// Connection refused, DNS, TLS, protocol errors: a reason for people.
+    /// The connection was refused, or closed before any answer: the server
+    /// did not process the request, so trying again can help.
+    ConnectionLost(String),
+    /// DNS, TLS, protocol errors and the like: a reason for people. Trying
+    /// again within seconds would meet the same failure.
     Failed(String),
 }
 

@@ -104,9 +104,15 @@ impl BaseUrl {
         host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
     }
 
+    /// Plain http:// to a host that is not loopback: a token sent there
+    /// crosses the network in clear text, so it needs the user's consent.
+    pub fn needs_insecure_consent(&self) -> bool {
+        self.scheme == Scheme::Http && !self.is_loopback()
+    }
+
     /// Refuses to send a token in clear text to another machine.
     pub fn check_transport_security(&self, allow_insecure_http: bool) -> Result<(), String> {
-        if self.scheme == Scheme::Http && !self.is_loopback() && !allow_insecure_http {
+        if self.needs_insecure_consent() && !allow_insecure_http {
             return Err(format!(
                 "refusing to send the token over plain http:// to {}: use https://, or pass --allow-insecure-http",
                 self.host

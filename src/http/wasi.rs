@@ -240,12 +240,24 @@ fn outcome_of_error(code: &ErrorCode) -> Outcome {
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout
         | ErrorCode::DnsTimeout => return Outcome::Timeout,
-        ErrorCode::ConnectionRefused => "connection refused".to_string(),
+        ErrorCode::ConnectionRefused => {
+            return Outcome::ConnectionLost("connection refused".to_string());
+        }
+        ErrorCode::ConnectionTerminated => {
+            return Outcome::ConnectionLost("connection closed before an answer".to_string());
+        }
+        // wasmtime reports a connection reset by the server (before or while
+        // it answers) as a protocol error, which it cannot tell from a reply
+        // that is not HTTP; both are worth one more try within the budget.
+        ErrorCode::HttpProtocolError => {
+            return Outcome::ConnectionLost(
+                "the connection was reset, or the answer was not HTTP".to_string(),
+            );
+        }
         ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => "host not found".to_string(),
         ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
             "host unreachable".to_string()
         }
-        ErrorCode::ConnectionTerminated => "connection closed before an answer".to_string(),
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
         | ErrorCode::TlsAlertReceived(_) => {

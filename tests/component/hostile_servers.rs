@@ -1,14 +1,17 @@
-//! SPEC §5, servers and files we do not control: a server that echoes the
-//! token gets no piece of it (12+ characters) printed or returned, and
-//! terminal escapes from a server or a file never reach stdout or stderr raw,
-//! in any format, through the CLI and the WIT export alike.
+//! SPEC §5 and §7, servers and files we do not control: a server that
+//! echoes the token gets no piece of it (12+ characters) printed or
+//! returned, whichever name it was reached by; terminal escapes from a
+//! server or a file never reach stdout or stderr raw, in any format, through
+//! the CLI and the WIT export alike; a save ends within 12 s whatever the
+//! server does, and only a lost connection is tried again.
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use contree_host::typed::AuthError;
 use contree_host::{MockApi, Outcome, Sandbox};
 
-use crate::common::{SECRET_MARK, json_rows, run, sha16};
+use crate::common::{SECRET_MARK, Save, json_rows, run, sha16, statuses, token};
 
 const FORMATS: [&str; 8] = [
     "default",
@@ -284,5 +287,190 @@ fn toml_parses(text: &str) {
         out.status.success(),
         "not valid TOML ({}):\n{text}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// SPEC §7: the whole save, not each attempt, ends within this.
+const SAVE_LIMIT: Duration = Duration::from_secs(12);
+
+/// A save against a server that holds it as `kind` does: exit 1 with one
+/// error line, within [`SAVE_LIMIT`], after one request (a timeout is not
+/// retried).
+fn save_ends_within_the_limit(kind: &str) {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    // The limit is on the network wait, not on compiling the component:
+    // the first run of a test process may compile it.
+    assert_eq!(run(&sb, &["auth", "ls", "--offline"]).code, 0);
+    let started = Instant::now();
+    let out = Save::new(&token(kind), &api.url()).run(&sb);
+    let took = started.elapsed();
+    assert!(took < SAVE_LIMIT, "{kind}: the save took {took:?}");
+    assert_eq!(out.code, 1, "{kind}: {}", out.stderr);
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("[INFO] "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{kind}: {}", out.stderr);
+    assert!(
+        errors[0].starts_with("[ERROR] ")
+            && errors[0].contains(&format!(
+                "no complete answer from {} within 10 s",
+                api.addr()
+            )),
+        "{kind}: {}",
+        out.stderr
+    );
+    assert_eq!(api.requests().len(), 1, "{kind}: a timeout is not retried");
+    assert!(
+        sb.read_file("auth.ini").is_none(),
+        "{kind}: nothing written"
+    );
+    eprintln!("{kind}: the save ended after {took:?}");
+}
+
+#[test]
+fn a_save_against_a_server_that_never_answers_ends_within_12_s() {
+    save_ends_within_the_limit("hang");
+}
+
+#[test]
+fn a_save_against_a_body_that_trickles_forever_ends_within_12_s() {
+    save_ends_within_the_limit("trickle");
+}
+
+#[test]
+fn a_save_against_a_body_that_streams_forever_ends_within_12_s() {
+    save_ends_within_the_limit("stream");
+}
+
+/// SPEC §7: "a retry only where it can help (refused or reset
+/// connections)". A reset is tried three times; a 5xx or 429 is an answer.
+#[test]
+fn only_a_reset_or_refused_connection_is_tried_again() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let started = Instant::now();
+    let out = Save::new(&token("reset"), &api.url()).run(&sb);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(api.requests().len(), 3, "{}", out.stderr);
+    assert!(started.elapsed() < SAVE_LIMIT, "{:?}", started.elapsed());
+    for kind in ["e500", "e429", "flaky"] {
+        api.clear_requests();
+        let out = Save::new(&token(kind), &api.url()).run(&sb);
+        assert_eq!(out.code, 1, "{kind}: {}", out.stderr);
+        assert_eq!(api.requests().len(), 1, "{kind} is an answer: no retry");
+    }
+    // Nothing listens on the port of a server that is gone.
+    let gone = api.url();
+    drop(api);
+    let out = Save::new(&token("ok"), &gone).run(&sb);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retrying in 0.5 s (attempt 2 of 3)")
+            && out.stderr.contains("retrying in 1.0 s (attempt 3 of 3)")
+            && out.stderr.contains("connection refused"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 15 item 3: one server reached as `127.0.0.1` by one profile and as
+/// `localhost` by another saw both tokens and echoes both in each answer.
+#[test]
+fn a_server_reached_under_two_names_cannot_echo_the_other_profiles_token() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let port = api.addr().port();
+    let (first, second) = (long_token("echoall"), long_token("echoall-2"));
+    sb.write_file(
+        "auth.ini",
+        format!(
+            "[DEFAULT]\nprofile = a\n\n\
+             [profile:a]\ntype = jwt\nurl = http://127.0.0.1:{port}\ntoken = {first}\n\n\
+             [profile:b]\ntype = jwt\nurl = http://localhost:{port}\ntoken = {second}\n"
+        ),
+    );
+    let out = run(&sb, &["-L", "debug", "-f", "json", "auth", "ls"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let both = out.stdout.clone() + &out.stderr;
+    assert_no_fragment(&both, &first, "the listing");
+    assert_no_fragment(&both, &second, "the listing");
+    assert_eq!(api.requests().len(), 2, "both profiles were probed");
+    for row in json_rows(&out.stdout) {
+        let detail = row["detail"].as_str().unwrap_or_default();
+        for token in [&first, &second] {
+            assert!(
+                detail.contains(&format!("<token sha256:{}>", sha16(token))),
+                "{detail}"
+            );
+        }
+    }
+}
+
+/// `127.1` reaches the mock on 127.0.0.1, but is not a literal loopback
+/// address (SPEC: only the strict dotted quad is), so plain http:// to it
+/// needs `--allow-insecure-http`, as to any other machine.
+fn elsewhere(api: &MockApi) -> String {
+    format!("http://127.1:{}", api.addr().port())
+}
+
+/// Issue 15 item 5: the consent given at save is kept with the profile, so
+/// the listing, `ls --check` and whoami send the token there too, as the
+/// Python CLI does.
+#[test]
+fn a_plain_http_profile_saved_with_consent_lists_ok_passes_check_and_answers_whoami() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let url = elsewhere(&api);
+    let out = Save::new(&token("ok"), &url).name("lan").run(&sb);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("plain http://"), "{}", out.stderr);
+    assert!(api.requests().is_empty(), "refused before anything is sent");
+
+    let out = Save::new(&token("ok"), &url)
+        .name("lan")
+        .arg("--allow-insecure-http")
+        .run(&sb);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ini = sb.read_file("auth.ini").unwrap();
+    assert!(ini.contains("allow_insecure_http = true\n"), "{ini}");
+    // Loopback needs no consent, and none is written for it.
+    let out = Save::new(&token("ok"), &api.url())
+        .name("here")
+        .arg("--allow-insecure-http")
+        .run(&sb);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ini = sb.read_file("auth.ini").unwrap();
+    assert_eq!(ini.matches("allow_insecure_http").count(), 1, "{ini}");
+
+    api.clear_requests();
+    let out = run(&sb, &["-f", "json", "auth", "ls"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        statuses(&out.stdout),
+        crate::common::pairs(&[("lan", "ok"), ("here", "ok")])
+    );
+    assert_eq!(api.requests().len(), 2);
+    let out = run(&sb, &["auth", "ls", "--check", "lan"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let whoami = sb.typed().whoami(Some("lan")).unwrap();
+    assert!(whoami.is_ok(), "{whoami:?}");
+
+    // A re-save without the flag withdraws the consent (and is refused).
+    let out = Save::new(&token("ok"), &url).name("lan").yes().run(&sb);
+    assert_eq!(out.code, 1);
+    // By hand, without the key, the listing refuses to send the token there.
+    sb.write_file("auth.ini", ini.replace("allow_insecure_http = true\n", ""));
+    let out = run(&sb, &["-f", "json", "auth", "ls", "--check", "lan"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "error");
+    assert!(
+        rows[0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("plain http://")),
+        "{rows:?}"
     );
 }

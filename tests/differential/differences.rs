@@ -467,3 +467,52 @@ fn a_byte_order_mark_is_skipped_here_and_refused_by_python() {
             .starts_with('\u{feff}')
     );
 }
+
+/// DOCUMENTED (README "Files", "Differences"): the plain-http consent. A
+/// profile saved here with `--allow-insecure-http` for a host that is not a
+/// literal loopback address (`127.1` reaches the mock, but only the strict
+/// dotted quad counts as loopback) keeps `allow_insecure_http = true` in its
+/// section. Python 0.9.4 reads that file as if the key were not there and
+/// lists the profile `ok`, as it lists any plain-http profile; it drops the
+/// key when it rewrites the file, after which ours refuses plain http again.
+#[test]
+fn the_plain_http_consent_key_is_read_past_by_python_and_dropped_on_its_rewrite() {
+    let t = Twin::new();
+    let url = format!("http://127.1:{}", t.api.addr().port());
+    let tok = t.token("ok");
+    let saved = contree_host::harness::support::Save::new(&tok, &url)
+        .name("lan")
+        .jwt()
+        .arg("--allow-insecure-http")
+        .run(&t.ours);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let our_file = t.ours.read_file("auth.ini").unwrap();
+    assert!(
+        our_file.contains("allow_insecure_http = true\n"),
+        "{our_file}"
+    );
+    let loaded = crate::python::load_profiles(&[&t.ours.path("auth.ini")]);
+    let crate::python::Loaded::Ok { profiles, .. } = &loaded[0] else {
+        panic!("Python cannot read our file: {:?}", loaded[0])
+    };
+    assert_eq!(
+        (profiles[0].url.as_str(), profiles[0].token.as_deref()),
+        (url.as_str(), Some(tok.as_str()))
+    );
+    t.py.write_file("auth.ini", &our_file);
+    assert_eq!(t.py_list(&[]).rows[0]["status"], "ok");
+    assert_eq!(t.our_list(t.ours.home(), &[])[0]["status"], "ok");
+
+    let switched = t.py_raw(&["auth", "switch", "lan"], &[], "");
+    assert_eq!(switched.code, 0, "{}", switched.stderr);
+    let py_file = t.py.read_file("auth.ini").unwrap();
+    assert!(!py_file.contains("allow_insecure_http"), "{py_file}");
+    let rows = t.our_list_raw(t.py.home(), &[]);
+    assert_eq!(rows[0]["status"], "error");
+    assert!(
+        rows[0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("plain http://")),
+        "{rows:?}"
+    );
+}

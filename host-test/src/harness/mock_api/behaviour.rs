@@ -25,6 +25,9 @@ const BIG_BODY: usize = 3 << 20;
 /// | `slow` | as `ok` after [`super::MockApi::set_slow_ms`] (default 500 ms) |
 /// | `hang` | reads the request, never answers |
 /// | `trickle` | headers, then one body byte every 300 ms, forever |
+/// | `stream` | 200, a chunked body that never ends: `{"permissions":{"list":true}` then 512 spaces every 20 ms (25 KiB/s: the 1 MiB cap is 40 s away) |
+/// | `reset` | reads the request, then resets the connection without an answer |
+/// | `echoall` | 401 echoing every token this server has seen, once it has seen two (or after 1 s) |
 /// | `big` | 200, a 3 MiB JSON body |
 /// | `redirect` | 302 to `/v1/whoami-other` on this server |
 /// | anything else, or no token | 401 `{"error":"unknown token"}` |
@@ -47,6 +50,9 @@ pub enum Behaviour {
     Slow,
     Hang,
     Trickle,
+    Stream,
+    Reset,
+    EchoAll,
     Big,
     Redirect,
     Unknown,
@@ -73,6 +79,9 @@ impl Behaviour {
             "slow" => Behaviour::Slow,
             "hang" => Behaviour::Hang,
             "trickle" => Behaviour::Trickle,
+            "stream" => Behaviour::Stream,
+            "reset" => Behaviour::Reset,
+            "echoall" => Behaviour::EchoAll,
             "big" => Behaviour::Big,
             "redirect" => Behaviour::Redirect,
             _ => Behaviour::Unknown,
@@ -85,6 +94,8 @@ pub(crate) enum Action {
     Reply(Reply),
     Hang,
     Trickle,
+    Stream,
+    Reset,
 }
 
 pub(crate) fn decide(shared: &Shared, request: &Request) -> Action {
@@ -144,6 +155,13 @@ pub(crate) fn decide(shared: &Shared, request: &Request) -> Action {
         }
         Behaviour::Hang => return Action::Hang,
         Behaviour::Trickle => return Action::Trickle,
+        Behaviour::Stream => return Action::Stream,
+        Behaviour::Reset => return Action::Reset,
+        Behaviour::EchoAll => Reply::json(
+            401,
+            serde_json::json!({ "error": format!("rejected: {}", seen_tokens(shared, 2).join(", ")) })
+                .to_string(),
+        ),
         Behaviour::Big => Reply::json(
             200,
             body::whoami(token, Permissions::List(true), Some(BIG_BODY)),
@@ -158,4 +176,27 @@ pub(crate) fn decide(shared: &Shared, request: &Request) -> Action {
         Behaviour::Unknown => Reply::json(401, body::error("unknown token")),
     };
     Action::Reply(reply)
+}
+
+/// Every distinct token this server has been sent, in arrival order, once
+/// there are `want` of them or a second has passed (the probes of one
+/// listing arrive together).
+fn seen_tokens(shared: &Shared, want: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let mut tokens: Vec<String> = Vec::new();
+        for request in lock(&shared.requests).iter() {
+            if let Some(token) = request.token()
+                && !tokens.iter().any(|t| t == token)
+            {
+                tokens.push(token.to_string());
+            }
+        }
+        if tokens.len() >= want
+            || std::time::Instant::now() >= deadline
+            || !shared.sleep(Duration::from_millis(20))
+        {
+            return tokens;
+        }
+    }
 }

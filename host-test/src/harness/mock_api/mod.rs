@@ -27,6 +27,8 @@ const TICK: Duration = Duration::from_millis(20);
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 1 << 20;
 const TRICKLE_EVERY: Duration = Duration::from_millis(300);
+const STREAM_EVERY: Duration = Duration::from_millis(20);
+const STREAM_CHUNK: usize = 512;
 
 /// One request as the server received it.
 #[derive(Clone, Debug)]
@@ -70,7 +72,7 @@ pub(crate) struct Shared {
     stop: AtomicBool,
     latency_ms: AtomicU64,
     pub(crate) slow_ms: AtomicU64,
-    requests: Mutex<Vec<Request>>,
+    pub(crate) requests: Mutex<Vec<Request>>,
     pub(crate) flaky_seen: Mutex<HashSet<String>>,
     /// Clones of open connections, shut down on drop to wake their threads.
     conns: Mutex<HashMap<u64, TcpStream>>,
@@ -250,6 +252,8 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         }
         Action::Hang => while shared.sleep(TICK) {},
         Action::Trickle => trickle(shared, &mut stream),
+        Action::Stream => stream_forever(shared, &mut stream),
+        Action::Reset => return reset(stream),
     }
     let _ = stream.shutdown(Shutdown::Write);
 }
@@ -412,6 +416,47 @@ fn trickle(shared: &Shared, stream: &mut TcpStream) {
         return;
     }
     while stream.write_all(b" ").is_ok() && shared.sleep(TRICKLE_EVERY) {}
+}
+
+/// A 200 whose chunked body never ends: a JSON object that is never
+/// closed, then whitespace, slowly enough that only a deadline ends it.
+fn stream_forever(shared: &Shared, stream: &mut TcpStream) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    let chunk = |data: &[u8]| [format!("{:x}\r\n", data.len()).as_bytes(), data, b"\r\n"].concat();
+    if stream.write_all(head.as_bytes()).is_err()
+        || stream
+            .write_all(&chunk(br#"{"permissions":{"list":true}"#))
+            .is_err()
+    {
+        return;
+    }
+    let spaces = chunk(&[b' '; STREAM_CHUNK]);
+    while stream.write_all(&spaces).is_ok() && shared.sleep(STREAM_EVERY) {}
+}
+
+/// Closes with a TCP reset (`SO_LINGER` of 0), as a crashing server or a
+/// middlebox does: the client sees the connection reset, not an answer.
+fn reset(stream: TcpStream) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: a valid socket descriptor and a correctly sized option value.
+        unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                std::ptr::addr_of!(linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+    drop(stream);
 }
 
 #[cfg(test)]
@@ -607,5 +652,60 @@ mod tests {
             started.elapsed()
         );
         assert_eq!(api.requests().len(), 40);
+    }
+
+    #[test]
+    fn stream_sends_a_chunked_body_that_never_ends() {
+        let api = MockApi::start();
+        let mut stream = get(&api, "/v1/whoami", Some("stream-1"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Well past one chunk: it keeps coming.
+        while raw.len() < 4 * STREAM_CHUNK {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "the stream ended");
+            raw.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Transfer-Encoding: chunked"), "{text}");
+        assert!(text.contains(r#"{"permissions":{"list":true}"#), "{text}");
+        let started = Instant::now();
+        drop(api);
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn reset_answers_nothing_and_resets_the_connection() {
+        let api = MockApi::start();
+        let mut stream = get(&api, "/v1/whoami", Some("reset-1"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let err = stream.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+        assert_eq!(api.requests().len(), 1);
+    }
+
+    #[test]
+    fn echoall_echoes_every_token_the_server_has_seen() {
+        let api = MockApi::start();
+        let (first, second) = thread::scope(|s| {
+            let a = s.spawn(|| fetch(&api, "/v1/whoami", Some("echoall-a")));
+            let b = s.spawn(|| fetch(&api, "/v1/whoami", Some("echoall-b")));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        for (status, _, body) in [first, second] {
+            assert_eq!(status, 401);
+            let body = text(&body);
+            assert!(
+                body.contains("echoall-a") && body.contains("echoall-b"),
+                "{body}"
+            );
+        }
     }
 }
