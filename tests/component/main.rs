@@ -5,6 +5,7 @@
 mod common;
 
 mod ci_job;
+mod faults;
 mod formats;
 mod hostile_files;
 mod hostile_servers;
