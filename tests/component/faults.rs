@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use contree_host::harness::faults::{ErrorCode, Faults, Plan};
@@ -103,17 +103,16 @@ fn operation(name: &'static str, args: Vec<String>, old: &str) -> Operation {
 fn operations(api: &MockApi) -> Vec<Operation> {
     let old = starting_file(api);
     let strings = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let save = |name: &str| {
-        Save::new(&token("ok"), &api.url())
-            .name(name)
-            .yes()
-            .args()
-    };
+    let save = |name: &str| Save::new(&token("ok"), &api.url()).name(name).yes().args();
     vec![
         operation("save -y (new profile)", save("fresh"), &old),
         operation("save -y (existing profile)", save("other"), &old),
         operation("switch", strings(&["auth", "switch", "other"]), &old),
-        operation("remove -y", strings(&["auth", "remove", "-y", "keep"]), &old),
+        operation(
+            "remove -y",
+            strings(&["auth", "remove", "-y", "keep"]),
+            &old,
+        ),
     ]
 }
 
@@ -542,7 +541,11 @@ fn a_full_and_a_read_only_tmpfs_still_list_and_refuse_writes_in_one_line() {
     let chunk = vec![0u8; 4096];
     loop {
         use std::io::Write;
-        if file.write_all(&chunk).and_then(|()| file.sync_all()).is_err() {
+        if file
+            .write_all(&chunk)
+            .and_then(|()| file.sync_all())
+            .is_err()
+        {
             break;
         }
     }

@@ -290,6 +290,25 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
         "{}",
         String::from_utf8_lossy(&warm.stderr)
     );
+    // Kills land anywhere in a run: its start, its request, its write.
+    let timed = Instant::now();
+    let save = args_of(
+        &Op::Save {
+            name: "a".into(),
+            token: token("ok"),
+        },
+        &api,
+    );
+    let out = launcher(&sb, &save)
+        .output()
+        .expect("starting the launcher");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kill_window = timed.elapsed().as_micros() as u64 * 2;
+    let initial = Model::parse(&sb.read_file("auth.ini").expect("saved"));
     let seed = seed();
     println!("history seed {seed} (CONTREE_HISTORY_SEED replays the choices)");
     let begun = Instant::now();
@@ -310,8 +329,8 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
                         _ => Op::Remove(name),
                     };
                     // A third are killed, at a random moment of their ~10-60 ms.
-                    let kill_at = (rng.below(3) == 0)
-                        .then(|| Duration::from_micros(rng.below(60_000)));
+                    let kill_at =
+                        (rng.below(3) == 0).then(|| Duration::from_micros(rng.below(60_000)));
                     let args = args_of(&op, api);
                     let invoked = begun.elapsed();
                     let started = Instant::now();
@@ -343,7 +362,11 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
     let history = history.into_inner().unwrap();
     let text = sb.read_file("auth.ini").unwrap_or_default();
     let listed = run(&sb, &["auth", "ls", "-O"]);
-    assert_eq!(listed.code, 0, "the final auth.ini does not read: {}", listed.stderr);
+    assert_eq!(
+        listed.code, 0,
+        "the final auth.ini does not read: {}",
+        listed.stderr
+    );
     let last = Model::parse(&text);
     let count = |ending| history.iter().filter(|e| e.ending == ending).count();
     println!(
@@ -356,7 +379,7 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
         count(Ending::Killed)
     );
     let checking = Instant::now();
-    let explained = explains(&history, &Model::default(), &last);
+    let explained = explains(&history, &initial, &last);
     println!("checked in {:?}", checking.elapsed());
     assert!(
         explained,
@@ -421,34 +444,58 @@ fn the_history_checker_rejects_a_history_no_serial_order_explains() {
         event(save("a", "1"), 0, 10, Acknowledged),
         event(save("a", "2"), 20, 30, Acknowledged),
     ];
-    assert!(!explains(&one_then_two, &empty, &file(&[("a", "1")], "default")));
-    assert!(explains(&one_then_two, &empty, &file(&[("a", "2")], "default")));
+    assert!(!explains(
+        &one_then_two,
+        &empty,
+        &file(&[("a", "1")], "default")
+    ));
+    assert!(explains(
+        &one_then_two,
+        &empty,
+        &file(&[("a", "2")], "default")
+    ));
     // ...but fine when they overlap.
     let overlapping = [
         event(save("a", "1"), 0, 25, Acknowledged),
         event(save("a", "2"), 20, 30, Acknowledged),
     ];
-    assert!(explains(&overlapping, &empty, &file(&[("a", "1")], "default")));
+    assert!(explains(
+        &overlapping,
+        &empty,
+        &file(&[("a", "1")], "default")
+    ));
     // A switch acknowledged while its profile never existed.
     let switch_to_nothing = [
         event(save("a", "1"), 0, 10, Acknowledged),
         event(Op::Switch("b".into()), 20, 30, Acknowledged),
     ];
-    assert!(!explains(&switch_to_nothing, &empty, &file(&[("a", "1")], "b")));
+    assert!(!explains(
+        &switch_to_nothing,
+        &empty,
+        &file(&[("a", "1")], "b")
+    ));
     // A killed save may or may not have happened; a lost acknowledged one may not.
     let killed = [
         event(save("a", "1"), 0, 10, Acknowledged),
         event(save("b", "2"), 5, 15, Killed),
     ];
     assert!(explains(&killed, &empty, &file(&[("a", "1")], "default")));
-    assert!(explains(&killed, &empty, &file(&[("a", "1"), ("b", "2")], "default")));
+    assert!(explains(
+        &killed,
+        &empty,
+        &file(&[("a", "1"), ("b", "2")], "default")
+    ));
     assert!(!explains(&killed, &empty, &file(&[("b", "2")], "default")));
     // "does not exist" after a save that returned earlier is impossible.
     let not_found = [
         event(save("a", "1"), 0, 10, Acknowledged),
         event(Op::Remove("a".into()), 20, 30, NotFound),
     ];
-    assert!(!explains(&not_found, &empty, &file(&[("a", "1")], "default")));
+    assert!(!explains(
+        &not_found,
+        &empty,
+        &file(&[("a", "1")], "default")
+    ));
     // Removing the active profile hands the pointer to the first one left.
     let remove_active = [
         event(save("a", "1"), 0, 10, Acknowledged),
