@@ -256,7 +256,10 @@ impl FaultyView<'_> {
         Ok(self.inner.table.push(wrapped)?)
     }
 
-    fn wrap_input(&mut self, stream: Resource<DynInputStream>) -> FsResult<Resource<DynInputStream>> {
+    fn wrap_input(
+        &mut self,
+        stream: Resource<DynInputStream>,
+    ) -> FsResult<Resource<DynInputStream>> {
         let Some(faults) = self.faults.clone() else {
             return Ok(stream);
         };
@@ -388,7 +391,12 @@ impl fs::HostDescriptor for FaultyView<'_> {
     }
 
     fn create_directory_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
-        forward!(self, "create-directory-at", true, create_directory_at(fd, path))
+        forward!(
+            self,
+            "create-directory-at",
+            true,
+            create_directory_at(fd, path)
+        )
     }
 
     fn stat(&mut self, fd: Resource<fs::Descriptor>) -> FsResult<fs::DescriptorStat> {
@@ -461,7 +469,12 @@ impl fs::HostDescriptor for FaultyView<'_> {
     }
 
     fn remove_directory_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
-        forward!(self, "remove-directory-at", true, remove_directory_at(fd, path))
+        forward!(
+            self,
+            "remove-directory-at",
+            true,
+            remove_directory_at(fd, path)
+        )
     }
 
     fn rename_at(
@@ -485,7 +498,12 @@ impl fs::HostDescriptor for FaultyView<'_> {
         src_path: String,
         dest_path: String,
     ) -> FsResult<()> {
-        forward!(self, "symlink-at", true, symlink_at(fd, src_path, dest_path))
+        forward!(
+            self,
+            "symlink-at",
+            true,
+            symlink_at(fd, src_path, dest_path)
+        )
     }
 
     fn unlink_file_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
