@@ -116,6 +116,15 @@ fn operations(api: &MockApi) -> Vec<Operation> {
     ]
 }
 
+/// Call `n` of a run, with the path it named (`open-at auth.ini.lock`).
+fn call_at(faults: &Faults, n: u64) -> String {
+    match faults.log_with_paths().get(n as usize - 1) {
+        Some((call, Some(path))) => format!("{call} {path}"),
+        Some((call, None)) => call.to_string(),
+        None => "past the end".to_string(),
+    }
+}
+
 /// The file names in `dir`.
 fn entries(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -288,7 +297,7 @@ fn every_file_call_that_fails_leaves_the_old_or_new_file_and_one_error_line() {
             sb.faults(Some(faults.clone()));
             let out = sb.run(&op.args);
             let hit = faults.hit();
-            let what = format!("{} at call {n} ({:?})", code.name(), hit.map(|h| h.1));
+            let what = format!("{} at call {n} ({})", code.name(), call_at(&faults, n));
             let verdict = verdict(|| {
                 let out = check(out);
                 assert_old_or_new(&sb, &op, &what);
@@ -338,7 +347,7 @@ fn a_crash_at_any_file_call_leaves_the_old_or_new_file_and_the_next_run_recovers
             sb.faults(Some(faults.clone()));
             let out = sb.run(&op.args);
             let hit = faults.hit();
-            let what = format!("a crash at call {n} ({:?})", hit.map(|h| h.1));
+            let what = format!("a crash at call {n} ({})", call_at(&faults, n));
             let verdict = verdict(|| {
                 assert_old_or_new(&sb, &op, &what);
                 if hit.is_none() {

@@ -10,9 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use contree_host::harness::faults::Faults;
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{assert_no_token, run, sha16, token};
+use crate::common::{assert_no_token, check, run, sha16, token};
 
 /// Profile names the processes fight over (few, so that they collide).
 const NAMES: [&str; 3] = ["a", "b", "c"];
@@ -307,7 +308,7 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let kill_window = timed.elapsed().as_micros() as u64 * 2;
+    let kill_window = timed.elapsed().as_micros() as u64;
     let initial = Model::parse(&sb.read_file("auth.ini").expect("saved"));
     let seed = seed();
     println!("history seed {seed} (CONTREE_HISTORY_SEED replays the choices)");
@@ -328,9 +329,10 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
                         2 => Op::Switch(name),
                         _ => Op::Remove(name),
                     };
-                    // A third are killed, at a random moment of their ~10-60 ms.
+                    // A third are killed, at a random moment of a run (runs
+                    // at once take longer than the timed one: few end first).
                     let kill_at =
-                        (rng.below(3) == 0).then(|| Duration::from_micros(rng.below(60_000)));
+                        (rng.below(3) == 0).then(|| Duration::from_micros(rng.below(kill_window)));
                     let args = args_of(&op, api);
                     let invoked = begun.elapsed();
                     let started = Instant::now();
@@ -389,6 +391,109 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
     assert!(
         count(Ending::Killed) > 0 && count(Ending::Acknowledged) > 0,
         "the history must have kills and acknowledged runs"
+    );
+}
+
+/// Two operations at once, the first paused right before it first touches
+/// the lock (its checks done), the second run whole in that pause: whatever
+/// the first did before locking must still hold when it writes. Returns the
+/// two-run history, the file before, and the file after.
+fn race(first: Op, second: Op) -> (Vec<Event>, Model, Model) {
+    let api = MockApi::start();
+    let mut sb = Sandbox::new();
+    sb.env("CONTREE_PRIVATE_FILES", "1");
+    for name in NAMES {
+        let out = crate::common::Save::new(&token("ok"), &api.url())
+            .name(name)
+            .yes()
+            .run(&sb);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    assert_eq!(run(&sb, &["auth", "switch", "a"]).code, 0);
+    let text = sb.read_file("auth.ini").expect("saved");
+    let before = Model::parse(&text);
+
+    // Where the first takes its lock, from a counted run on a copy.
+    let mut copy = Sandbox::new();
+    copy.write_file("auth.ini", &text);
+    let counter = Faults::counting();
+    copy.faults(Some(counter.clone()));
+    assert_eq!(check(copy.run(args_of(&first, &api))).code, 0);
+    let log = counter.log_with_paths();
+    let lock_call =
+        log.iter()
+            .position(|(_, path)| path.as_deref().is_some_and(|p| p.contains(".lock")))
+            .unwrap_or_else(|| panic!("{first:?} never touched a lock: {log:?}")) as u64
+            + 1;
+
+    let faults = Faults::pause_at(lock_call, Duration::from_secs(1));
+    let mut paused = Sandbox::new();
+    paused
+        .env("CONTREE_HOME", sb.home().to_str().expect("UTF-8"))
+        .env("CONTREE_PRIVATE_FILES", "1")
+        .preopen(sb.home())
+        .faults(Some(faults.clone()));
+    let begun = Instant::now();
+    let history = std::thread::scope(|scope| {
+        let first_run = scope.spawn(|| {
+            let invoked = begun.elapsed();
+            let out = check(paused.run(args_of(&first, &api)));
+            (invoked, out, begun.elapsed())
+        });
+        while faults.calls() < lock_call {
+            assert!(begun.elapsed() < Duration::from_secs(10), "never paused");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let invoked = begun.elapsed();
+        let out = check(sb.run(args_of(&second, &api)));
+        let second_event = event_of(second.clone(), invoked, &out, begun.elapsed());
+        let (invoked, out, returned) = first_run.join().unwrap();
+        vec![
+            event_of(first.clone(), invoked, &out, returned),
+            second_event,
+        ]
+    });
+    let after = Model::parse(&sb.read_file("auth.ini").unwrap_or_default());
+    println!("{}\nbefore {before:?}\nafter {after:?}", shown(&history));
+    (history, before, after)
+}
+
+fn event_of(op: Op, invoked: Duration, out: &contree_host::Outcome, returned: Duration) -> Event {
+    let ending = match out.code {
+        0 => Ending::Acknowledged,
+        1 if out.stderr.contains("does not exist") => Ending::NotFound,
+        1 => Ending::Failed,
+        other => panic!("{op:?} exited {other}: {}", out.stderr),
+    };
+    Event {
+        op,
+        invoked,
+        returned,
+        ending,
+    }
+}
+
+/// `switch b` checked that b exists, then `remove b` ran before it wrote:
+/// b must not become the active profile of a file without it.
+#[test]
+fn a_switch_racing_a_remove_of_its_profile_leaves_a_file_some_serial_order_explains() {
+    let (history, before, after) = race(Op::Switch("b".into()), Op::Remove("b".into()));
+    assert!(
+        explains(&history, &before, &after),
+        "no serial order explains {after:?}:\n{}",
+        shown(&history)
+    );
+}
+
+/// `remove a` (the active one) read the profiles, then `remove b` ran
+/// before it wrote: the pointer must go to a profile that is still there.
+#[test]
+fn removing_the_active_profile_racing_a_remove_leaves_a_file_some_serial_order_explains() {
+    let (history, before, after) = race(Op::Remove("a".into()), Op::Remove("b".into()));
+    assert!(
+        explains(&history, &before, &after),
+        "no serial order explains {after:?}:\n{}",
+        shown(&history)
     );
 }
 

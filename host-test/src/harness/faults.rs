@@ -47,6 +47,9 @@ pub enum Plan {
     FailWrites { code: ErrorCode },
     /// Every call waits this long first (a slow disk).
     Delay(Duration),
+    /// Call number `n` waits this long first (the run is paused there, so
+    /// that a test can act in between).
+    PauseAt { n: u64, pause: Duration },
 }
 
 /// A plan, and what the run did under it. Shared between the test and the
@@ -54,8 +57,9 @@ pub enum Plan {
 pub struct Faults {
     plan: Plan,
     calls: AtomicU64,
-    /// Every counted call in order, by its WIT name (`open-at`, ...).
-    log: Mutex<Vec<&'static str>>,
+    /// Every counted call in order: its WIT name (`open-at`, ...) and, for
+    /// the `*-at` calls, the path it names.
+    log: Mutex<Vec<(&'static str, Option<String>)>>,
     /// The call the plan hit (failed or trapped), if any.
     hit: Mutex<Option<(u64, &'static str)>>,
 }
@@ -143,6 +147,10 @@ impl Faults {
         Faults::new(Plan::Delay(delay))
     }
 
+    pub fn pause_at(n: u64, pause: Duration) -> Arc<Faults> {
+        Faults::new(Plan::PauseAt { n, pause })
+    }
+
     pub fn plan(&self) -> Plan {
         self.plan
     }
@@ -157,6 +165,16 @@ impl Faults {
         self.log
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(call, _)| *call)
+            .collect()
+    }
+
+    /// The counted calls, in order, with the path of each `*-at` call.
+    pub fn log_with_paths(&self) -> Vec<(&'static str, Option<String>)> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
@@ -166,16 +184,22 @@ impl Faults {
     }
 
     /// Counts one call and decides its fate.
-    fn enter(&self, call: &'static str, writes: bool) -> Result<(), Injected> {
+    fn enter(&self, call: &'static str, path: Option<&str>, writes: bool) -> Result<(), Injected> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.log
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(call);
+            .push((call, path.map(str::to_string)));
         let injected = match self.plan {
             Plan::Count => None,
             Plan::Delay(delay) => {
                 std::thread::sleep(delay);
+                None
+            }
+            Plan::PauseAt { n: at, pause } => {
+                if at == n {
+                    std::thread::sleep(pause);
+                }
                 None
             }
             Plan::FailAt { n: at, code } if at == n => Some(Injected::Fail(code)),
@@ -236,9 +260,9 @@ struct FaultyView<'a> {
 }
 
 impl FaultyView<'_> {
-    fn enter(&self, call: &'static str, writes: bool) -> FsResult<()> {
+    fn enter(&self, call: &'static str, path: Option<&str>, writes: bool) -> FsResult<()> {
         match &self.faults {
-            Some(faults) => faults.enter(call, writes).map_err(FsError::from),
+            Some(faults) => faults.enter(call, path, writes).map_err(FsError::from),
             None => Ok(()),
         }
     }
@@ -294,7 +318,11 @@ impl fs::Host for FaultyView<'_> {
 /// Forwards one descriptor method after the injector let it through.
 macro_rules! forward {
     ($self:ident, $name:literal, $writes:expr, $method:ident($($arg:expr),*)) => {{
-        $self.enter($name, $writes)?;
+        $self.enter($name, None, $writes)?;
+        fs::HostDescriptor::$method(&mut $self.inner, $($arg),*)
+    }};
+    ($self:ident, $name:literal @ $path:expr, $writes:expr, $method:ident($($arg:expr),*)) => {{
+        $self.enter($name, Some($path.as_str()), $writes)?;
         fs::HostDescriptor::$method(&mut $self.inner, $($arg),*)
     }};
 }
@@ -393,7 +421,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     fn create_directory_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
         forward!(
             self,
-            "create-directory-at",
+            "create-directory-at" @ path,
             true,
             create_directory_at(fd, path)
         )
@@ -409,7 +437,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
         path_flags: fs::PathFlags,
         path: String,
     ) -> FsResult<fs::DescriptorStat> {
-        forward!(self, "stat-at", false, stat_at(fd, path_flags, path))
+        forward!(self, "stat-at" @ path, false, stat_at(fd, path_flags, path))
     }
 
     fn set_times_at(
@@ -422,7 +450,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<()> {
         forward!(
             self,
-            "set-times-at",
+            "set-times-at" @ path,
             true,
             set_times_at(fd, path_flags, path, atim, mtim)
         )
@@ -438,7 +466,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<()> {
         forward!(
             self,
-            "link-at",
+            "link-at" @ new_path,
             true,
             link_at(fd, old_path_flags, old_path, new_descriptor, new_path)
         )
@@ -454,7 +482,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<Resource<fs::Descriptor>> {
         forward!(
             self,
-            "open-at",
+            "open-at" @ path,
             open_writes(oflags, flags),
             open_at(fd, path_flags, path, oflags, flags)
         )
@@ -465,13 +493,13 @@ impl fs::HostDescriptor for FaultyView<'_> {
     }
 
     fn readlink_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<String> {
-        forward!(self, "readlink-at", false, readlink_at(fd, path))
+        forward!(self, "readlink-at" @ path, false, readlink_at(fd, path))
     }
 
     fn remove_directory_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
         forward!(
             self,
-            "remove-directory-at",
+            "remove-directory-at" @ path,
             true,
             remove_directory_at(fd, path)
         )
@@ -486,7 +514,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<()> {
         forward!(
             self,
-            "rename-at",
+            "rename-at" @ new_path,
             true,
             rename_at(fd, old_path, new_fd, new_path)
         )
@@ -500,14 +528,14 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<()> {
         forward!(
             self,
-            "symlink-at",
+            "symlink-at" @ dest_path,
             true,
             symlink_at(fd, src_path, dest_path)
         )
     }
 
     fn unlink_file_at(&mut self, fd: Resource<fs::Descriptor>, path: String) -> FsResult<()> {
-        forward!(self, "unlink-file-at", true, unlink_file_at(fd, path))
+        forward!(self, "unlink-file-at" @ path, true, unlink_file_at(fd, path))
     }
 
     fn is_same_object(
@@ -530,7 +558,7 @@ impl fs::HostDescriptor for FaultyView<'_> {
     ) -> FsResult<fs::MetadataHashValue> {
         forward!(
             self,
-            "metadata-hash-at",
+            "metadata-hash-at" @ path,
             false,
             metadata_hash_at(fd, path_flags, path)
         )
@@ -542,7 +570,7 @@ impl fs::HostDirectoryEntryStream for FaultyView<'_> {
         &mut self,
         stream: Resource<fs::DirectoryEntryStream>,
     ) -> FsResult<Option<fs::DirectoryEntry>> {
-        self.enter("read-directory-entry", false)?;
+        self.enter("read-directory-entry", None, false)?;
         fs::HostDirectoryEntryStream::read_directory_entry(&mut self.inner, stream)
     }
 
@@ -560,12 +588,12 @@ struct FaultyOutput {
 #[wasmtime_wasi::async_trait]
 impl OutputStream for FaultyOutput {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.faults.enter("output-stream.write", true)?;
+        self.faults.enter("output-stream.write", None, true)?;
         self.inner.write(bytes)
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        self.faults.enter("output-stream.flush", true)?;
+        self.faults.enter("output-stream.flush", None, true)?;
         self.inner.flush()
     }
 
@@ -575,7 +603,7 @@ impl OutputStream for FaultyOutput {
 
     async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
         self.faults
-            .enter("output-stream.blocking-write-and-flush", true)?;
+            .enter("output-stream.blocking-write-and-flush", None, true)?;
         self.inner.blocking_write_and_flush(bytes).await
     }
 
@@ -600,22 +628,24 @@ struct FaultyInput {
 #[wasmtime_wasi::async_trait]
 impl InputStream for FaultyInput {
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
-        self.faults.enter("input-stream.read", false)?;
+        self.faults.enter("input-stream.read", None, false)?;
         self.inner.read(size)
     }
 
     async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
-        self.faults.enter("input-stream.blocking-read", false)?;
+        self.faults
+            .enter("input-stream.blocking-read", None, false)?;
         self.inner.blocking_read(size).await
     }
 
     fn skip(&mut self, nelem: usize) -> StreamResult<usize> {
-        self.faults.enter("input-stream.skip", false)?;
+        self.faults.enter("input-stream.skip", None, false)?;
         self.inner.skip(nelem)
     }
 
     async fn blocking_skip(&mut self, nelem: usize) -> StreamResult<usize> {
-        self.faults.enter("input-stream.blocking-skip", false)?;
+        self.faults
+            .enter("input-stream.blocking-skip", None, false)?;
         self.inner.blocking_skip(nelem).await
     }
 
