@@ -43,7 +43,8 @@ struct Operation {
     calls: u64,
     /// The log lines of an unfaulted run.
     stderr: Vec<String>,
-    log: Vec<&'static str>,
+    /// Its calls, with the path of each `*-at` call.
+    log: Vec<String>,
 }
 
 /// `keep` (active) and `other`, saved by the component itself so the
@@ -94,7 +95,14 @@ fn operation(name: &'static str, args: Vec<String>, old: &str) -> Operation {
         new,
         calls: counter.calls(),
         stderr: out.stderr.lines().map(str::to_string).collect(),
-        log: counter.log(),
+        log: counter
+            .log_with_paths()
+            .into_iter()
+            .map(|(call, path)| match path {
+                Some(path) => format!("{call}({path})"),
+                None => call.to_string(),
+            })
+            .collect(),
     }
 }
 
