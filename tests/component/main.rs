@@ -5,7 +5,10 @@
 mod common;
 
 mod ci_job;
+mod faults;
 mod formats;
+#[cfg(unix)]
+mod history;
 mod hostile_files;
 mod hostile_servers;
 mod ini_compat;

@@ -2,6 +2,7 @@
 //! sandboxed config home to run the component in, a loopback stand-in for the
 //! ConTree API, and the helpers every test suite shares.
 
+pub mod faults;
 pub mod mock_api;
 pub mod python;
 pub mod sandbox;

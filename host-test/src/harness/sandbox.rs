@@ -5,9 +5,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use tempfile::TempDir;
 
+use super::faults::{Faults, faulty_runner};
 use crate::runner::{Outcome, RunSpec, Runner, Stdin};
 
 pub struct Sandbox {
@@ -16,6 +18,7 @@ pub struct Sandbox {
     env: Vec<(String, String)>,
     stdin: Vec<u8>,
     preopens: Vec<PathBuf>,
+    faults: Option<Arc<Faults>>,
 }
 
 impl Default for Sandbox {
@@ -48,6 +51,7 @@ impl Sandbox {
             env: Vec::new(),
             stdin: Vec::new(),
             preopens: Vec::new(),
+            faults: None,
         }
     }
 
@@ -85,6 +89,14 @@ impl Sandbox {
     /// Also gives later runs this directory, at the same absolute path.
     pub fn preopen(&mut self, host_path: impl Into<PathBuf>) -> &mut Self {
         self.preopens.push(host_path.into());
+        self
+    }
+
+    /// Later runs (in the embedded runtime) reach the disk through the
+    /// harness's fault injector with this plan; `None` goes back to the
+    /// stock host. See [`super::faults`].
+    pub fn faults(&mut self, faults: Option<Arc<Faults>>) -> &mut Self {
+        self.faults = faults;
         self
     }
 
@@ -167,10 +179,13 @@ impl Sandbox {
             stdin: Stdin::Bytes(stdin.into()),
             capture: true,
         };
-        let runner = Runner::shared().unwrap_or_else(|e| panic!("loading the component: {e:#}"));
-        runner
-            .run(spec)
-            .unwrap_or_else(|e| panic!("running the component: {e:#}"))
+        let outcome = match &self.faults {
+            Some(faults) => faulty_runner().run_with_faults(spec, faults.clone()),
+            None => Runner::shared()
+                .unwrap_or_else(|e| panic!("loading the component: {e:#}"))
+                .run(spec),
+        };
+        outcome.unwrap_or_else(|e| panic!("running the component: {e:#}"))
     }
 
     /// Runs the same under the stock `wasmtime` CLI, if one is on `PATH`:

@@ -5,17 +5,19 @@
 pub mod cache;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
 use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use self::cache::CacheUse;
+use crate::harness::faults::Faults;
 
 /// The exit code reported when the guest traps (a Rust panic in the guest
 /// aborts, which is a trap).
@@ -94,9 +96,20 @@ impl Runner {
     /// Compiles `wasm` (or loads it from `cache_dir`, see [`cache`]) and links it
     /// against WASI 0.2 and `wasi:http` outgoing requests.
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<Runner> {
+        Runner::with_linker(wasm, cache_dir, |_| Ok(()))
+    }
+
+    /// [`Runner::new`], with `extend` applied to the linker last (the test
+    /// harness swaps in its fault-injecting file system there).
+    pub(crate) fn with_linker(
+        wasm: &[u8],
+        cache_dir: Option<&Path>,
+        extend: impl FnOnce(&mut Linker<Host>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Runner> {
         let engine = engine()?;
         let (component, cache_use) = cache::load_component(&engine, wasm, cache_dir)?;
-        let linker = linker::<Host>(&engine)?;
+        let mut linker = linker::<Host>(&engine)?;
+        extend(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -186,6 +199,26 @@ impl Runner {
         spec: RunSpec,
         customize: impl FnOnce(&mut WasiCtxBuilder),
     ) -> anyhow::Result<Outcome> {
+        self.run_inner(spec, customize, None)
+    }
+
+    /// [`Runner::run`] under the test's fault plan; heeded only by a runner
+    /// that links the harness's fault injector
+    /// ([`crate::harness::faults::faulty_runner`]).
+    pub(crate) fn run_with_faults(
+        &self,
+        spec: RunSpec,
+        faults: Arc<Faults>,
+    ) -> anyhow::Result<Outcome> {
+        self.run_inner(spec, |_| {}, Some(faults))
+    }
+
+    fn run_inner(
+        &self,
+        spec: RunSpec,
+        customize: impl FnOnce(&mut WasiCtxBuilder),
+        faults: Option<Arc<Faults>>,
+    ) -> anyhow::Result<Outcome> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(&spec.args).envs(&spec.env);
         for (host, guest) in &spec.preopens {
@@ -213,7 +246,8 @@ impl Runner {
         };
         customize(&mut builder);
 
-        let host = Host::new(builder.build());
+        let mut host = Host::new(builder.build());
+        host.faults = faults;
         let mut store = Store::new(&self.engine, host);
         let command: Command = self
             .pre
@@ -275,6 +309,8 @@ pub(crate) struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+    /// Always `None` outside the test harness's fault runs.
+    faults: Option<Arc<Faults>>,
 }
 
 impl Host {
@@ -283,7 +319,20 @@ impl Host {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            faults: None,
         }
+    }
+
+    /// The file system state and the run's fault plan, borrowed together
+    /// (for the harness's fault-injecting `wasi:filesystem/types`).
+    pub(crate) fn filesystem_and_faults(
+        &mut self,
+    ) -> (WasiFilesystemCtxView<'_>, Option<Arc<Faults>>) {
+        let view = WasiFilesystemCtxView {
+            ctx: self.wasi.filesystem(),
+            table: &mut self.table,
+        };
+        (view, self.faults.clone())
     }
 }
 
