@@ -5,9 +5,10 @@
 use std::borrow::Cow;
 
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
+use crate::config::ini::Document;
 use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, Profile, Secret};
 use crate::config::store::{
-    DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
+    Catalog, DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
 };
 use crate::error::AuthError;
 use crate::http::{BaseUrl, Transport};
@@ -317,7 +318,16 @@ impl Context<'_> {
         if !self.profile_exists(name)? {
             return Err(AuthError::NotFound(name.to_string()));
         }
+        let in_cli_ini = matches!(
+            self.store.catalog()?.defined_in(name),
+            Some(DefinedIn::CliIni | DefinedIn::Both)
+        );
         let written = self.store.modify(|doc| {
+            // Checked again under the lock: another run may have removed it
+            // since, and a pointer to no profile must not be written.
+            if !in_cli_ini && doc.section(&profile::section_name(name)).is_none() {
+                return Err(AuthError::NotFound(name.to_string()));
+            }
             profile::set_active(doc, name);
             Ok(())
         })?;
@@ -358,10 +368,10 @@ impl Context<'_> {
             }
             let mut active = profile::recorded_active(doc);
             if active == name {
-                active = catalog
-                    .names
-                    .iter()
-                    .map(String::as_str)
+                // The first profile that remains, from the file as it is
+                // under the lock (another run may have changed it since
+                // the catalog was read).
+                active = remaining_profiles(&catalog, doc)
                     .find(|&other| other != name)
                     .unwrap_or(DEFAULT_PROFILE)
                     .to_string();
@@ -482,6 +492,32 @@ fn removable_stem(name: &str) -> Result<SessionStem, AuthError> {
 /// Names become section headers and session file names: one path component
 /// ([`SessionStem`]) whose session files can exist ([`MAX_NAME_BYTES`]), and
 /// nothing the INI format or the pointer would change.
+/// Profile names in the order `list` shows them, for auth.ini as it is now:
+/// the catalog's names (read before the lock) that cli.ini defines or the
+/// document still holds, then any the document gained since.
+fn remaining_profiles<'a>(
+    catalog: &'a Catalog,
+    doc: &'a Document,
+) -> impl Iterator<Item = &'a str> + 'a {
+    let in_doc = |name: &str| doc.section(&profile::section_name(name)).is_some();
+    let known = catalog
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(move |name| {
+            matches!(
+                catalog.defined_in(name),
+                Some(DefinedIn::CliIni | DefinedIn::Both)
+            ) || in_doc(name)
+        });
+    let gained = doc
+        .sections()
+        .iter()
+        .filter_map(|section| section.name.strip_prefix(profile::PROFILE_PREFIX))
+        .filter(move |name| catalog.defined_in(name).is_none());
+    known.chain(gained)
+}
+
 pub fn validate_name(name: &str) -> Result<(), AuthError> {
     if name.len() > MAX_NAME_BYTES {
         return Err(bad_name(
