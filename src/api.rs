@@ -84,6 +84,9 @@ pub struct Removal {
     pub deleted_files: Vec<String>,
     /// For the user: the profile stays listed from cli.ini, and the like.
     pub warnings: Vec<String>,
+    /// Whether the removed profile was the one the file pointed at (then
+    /// `active` is its successor, which the user should be told).
+    pub was_active: bool,
 }
 
 impl<'a> Context<'a> {
@@ -102,6 +105,13 @@ impl<'a> Context<'a> {
             (Err(_), Some(dir)) => dir.to_path_buf(),
             (Err(why), None) => return Err(AuthError::Io(why)),
         };
+        // The files live beside `-c`, else in the home: that directory must
+        // be granted, or every command would act on nothing.
+        match config.as_ref().and_then(|c| c.parent()) {
+            Some(dir) => env.check_reachable(dir, "-c/--config"),
+            None => env.check_reachable(&home, env.home_source()),
+        }
+        .map_err(AuthError::Io)?;
         let private_files = env.get(PRIVATE_FILES_VAR) == Some("1");
         Ok(Context {
             store: Store::new(home, config).with_private_files(private_files),
@@ -267,13 +277,14 @@ impl Context<'_> {
             )),
             Some(DefinedIn::AuthIni) => {}
         }
-        let active = self.store.modify(|doc| {
+        let (active, was_active) = self.store.modify(|doc| {
             // Another run may have removed it since the catalog was read.
             if !doc.remove_section(&profile::section_name(name)) {
                 return Err(AuthError::NotFound(name.to_string()));
             }
             let mut active = profile::recorded_active(doc);
-            if active == name {
+            let was_active = active == name;
+            if was_active {
                 active = catalog
                     .names
                     .iter()
@@ -283,7 +294,7 @@ impl Context<'_> {
                     .to_string();
             }
             profile::set_active(doc, &active);
-            Ok(active)
+            Ok((active, was_active))
         })?;
         warnings.extend(self.store.take_warnings());
         Ok(Removal {
@@ -291,6 +302,7 @@ impl Context<'_> {
             active,
             deleted_files: self.store.remove_session_databases(&stem),
             warnings,
+            was_active,
         })
     }
 
@@ -332,7 +344,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     if token.is_empty() {
         return Err(AuthError::invalid(
             "token",
-            format!("No token configured for profile {quoted}. Run `contree auth` first."),
+            format!("No token given for profile {quoted}"),
         ));
     }
     check_value("token", token.expose())?;
@@ -354,9 +366,8 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
             .ok_or_else(|| {
                 AuthError::invalid(
                     "project",
-                    format!(
-                        "No project configured for IAM profile {quoted}. Run `contree auth` first."
-                    ),
+                    // Saving is how a profile gets one: no "run `contree auth`".
+                    format!("No project given for IAM profile {quoted}"),
                 )
             })?;
         check_value("project", &project)?;
@@ -450,7 +461,7 @@ mod tests {
         no_project.project = None;
         assert_eq!(
             checked_profile(&no_project).unwrap_err().to_string(),
-            "No project configured for IAM profile 'a'. Run `contree auth` first."
+            "No project given for IAM profile 'a'"
         );
     }
 

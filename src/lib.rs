@@ -34,8 +34,8 @@ mod component;
 pub mod workspace {
     pub use crate::api::Context;
     pub use crate::cli::args::{Cli, parse as parse_args, version};
-    pub use crate::cli::{Io, run as run_cli};
-    pub use crate::config::env::{Environment, HOME_VARIABLES};
+    pub use crate::cli::{Io, SECRET_PROMPT, run as run_cli};
+    pub use crate::config::env::{Environment, HIDDEN_INPUT_VAR, HOME_VARIABLES};
     pub use crate::config::ini::Document;
     pub use crate::config::profile::read_profiles;
     pub use crate::config::store::read_texts;

@@ -24,8 +24,11 @@ const AUTH_ABOUT: &str = "\
 Configure authentication credentials.
 
 Validates a token against the API (GET /v1/whoami) and saves it to the
-config file under the specified profile. The token is prompted securely
-via getpass if --token is not provided.
+config file under the specified profile. Without --token, the token comes
+from --token-stdin, CONTREE_TOKEN or NEBIUS_API_KEY, else from a prompt that
+does not echo it: the `contree` launcher hides what is typed. A host that
+cannot (the stock `wasmtime run` on a terminal) gets no prompt, but an error
+naming those safe ways instead.
 
 Supports two auth types:
   iam (default) — bearer token + project ID, default URL provided
@@ -156,7 +159,7 @@ pub struct AuthArgs {
 /// The options of `contree auth` itself (saving a profile).
 #[derive(Debug, Args, Default)]
 pub struct SaveArgs {
-    /// API token (prompted if omitted)
+    /// API token (visible in `ps`: prefer --token-stdin or CONTREE_TOKEN; prompted without echo if omitted, where the host can hide it)
     #[arg(long = "token", value_name = "AUTH_TOKEN")]
     pub token: Option<String>,
 

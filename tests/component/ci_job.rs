@@ -24,7 +24,7 @@ fn ci_job_passes_for_a_working_token_and_fails_fast_saying_why_otherwise() {
         (
             "nolist",
             1,
-            "[ERROR] profile 'ci' is inactive: no 'list' permission",
+            "[ERROR] Profile 'ci' is not ok (status inactive): no 'list' permission",
         ),
         (
             "e401",

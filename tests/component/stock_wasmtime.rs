@@ -3,7 +3,7 @@
 
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{check, json_rows, save, statuses};
+use crate::common::{check, json_rows, save, statuses, token};
 
 #[test]
 fn stock_wasmtime_cli_lists_saves_and_reports_usage_errors() {
@@ -26,4 +26,40 @@ fn stock_wasmtime_cli_lists_saves_and_reports_usage_errors() {
         assert_ne!(out.code, 0);
         assert!(out.stderr.contains("--bogus"), "{}", out.stderr);
     }
+}
+
+/// Issue 20 item 2: a config home that no preopen holds is an error naming
+/// the `--dir` to pass, for every command, in the embedded runtime and the
+/// stock CLI alike; `save` fails before the token is sent anywhere.
+#[test]
+fn a_config_home_the_host_did_not_grant_fails_every_command_naming_the_dir() {
+    let api = MockApi::start();
+    let mut sb = Sandbox::new();
+    // The sandbox preopens its home; HOME names a directory outside it.
+    let outside = format!("{}-outside", sb.home().display());
+    sb.env("CONTREE_HOME", "").env("HOME", &outside);
+    let tok = token("ok");
+    let url = api.url();
+    let commands: [&[&str]; 5] = [
+        &["auth", "ls"],
+        &["-f", "json", "auth", "ls", "--offline"],
+        &["auth", "switch", "a"],
+        &["auth", "rm", "a", "-y"],
+        &["auth", "--token", &tok, "-u", &url, "-P", "p"],
+    ];
+    let expected_dir = format!("--dir {outside}/.config/contree ");
+    for args in commands {
+        let runs =
+            std::iter::once(Some(sb.run(args))).chain(std::iter::once(sb.run_stock_wasmtime(args)));
+        for out in runs.flatten() {
+            let out = check(out);
+            assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+            assert_eq!(out.stdout, "", "{args:?}");
+            assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+            assert!(out.stderr.contains("(from HOME)"), "{}", out.stderr);
+            assert!(out.stderr.contains(&expected_dir), "{}", out.stderr);
+            assert!(!out.stderr.contains("No profiles"), "{}", out.stderr);
+        }
+    }
+    assert!(api.requests().is_empty(), "the token was sent");
 }

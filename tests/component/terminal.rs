@@ -1,14 +1,19 @@
 //! SPEC §1 "the token is prompted without echo": the native launcher on a
 //! real terminal (tmux). The typed token never shows, and echo comes back
 //! however the launcher ends, a signal included.
+//!
+//! Issue 20 item 10: transcripts of a newcomer's flows, each driven through
+//! a real terminal under the launcher AND the stock `wasmtime` CLI,
+//! asserting what the user sees: the prompt, the echo or its absence, the
+//! message, the exit code.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use contree_host::{MockApi, Sandbox};
+use contree_host::{MockApi, Sandbox, component_path, wasmtime_cli};
 
-use crate::common::{SECRET_MARK, require_tool, token};
+use crate::common::{SECRET_MARK, assert_no_token, require_tool, token};
 
 /// A detached tmux server of its own (socket in the sandbox), one pane
 /// running `command` under `sh`.
@@ -55,7 +60,8 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-t", &self.session, "-p"]);
+        // -J: a long line the pane wrapped is read back as one.
+        let out = self.cmd(&["capture-pane", "-J", "-t", &self.session, "-p"]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -190,4 +196,184 @@ fn echo_is_restored_when_a_signal_ends_the_launcher_at_the_token_prompt() {
             "SIG{name}: nothing saved"
         );
     }
+}
+
+/// Which program the pane runs: the launcher, or the stock wasmtime CLI with
+/// the README's grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Host {
+    Launcher,
+    Stock,
+}
+
+const HOSTS: [Host; 2] = [Host::Launcher, Host::Stock];
+
+/// `'text'` for `sh`.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The shell command that runs `contree ARGS` on `host` with `env`, for the
+/// config home of `sb` (`None` when the stock CLI is not available).
+fn host_command(sb: &Sandbox, host: Host, env: &[(&str, &str)], args: &[&str]) -> Option<String> {
+    let home = sb.home().display().to_string();
+    let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    let args = args.join(" ");
+    match host {
+        Host::Launcher => {
+            let cache = contree_host::test_cache_dir()
+                .parent()
+                .unwrap_or(Path::new("/"));
+            let env: Vec<String> = env
+                .iter()
+                .map(|(k, v)| quote(&format!("{k}={v}")))
+                .collect();
+            Some(format!(
+                "env -i HOME={home} CONTREE_HOME={home} XDG_CACHE_HOME={cache} TERM=xterm {env} {bin} {args}",
+                cache = cache.display(),
+                env = env.join(" "),
+                bin = env!("CARGO_BIN_EXE_contree"),
+            ))
+        }
+        Host::Stock => {
+            let wasmtime = wasmtime_cli()?;
+            let env: Vec<String> = env
+                .iter()
+                .map(|(k, v)| format!("--env {}", quote(&format!("{k}={v}"))))
+                .collect();
+            Some(format!(
+                "env -i HOME={home} TERM=xterm {wasmtime} run -S http --dir {home} --env CONTREE_HOME={home} {env} {wasm} {args}",
+                wasmtime = wasmtime.display(),
+                env = env.join(" "),
+                wasm = component_path().display(),
+            ))
+        }
+    }
+}
+
+/// What one run showed on the terminal.
+struct Transcript {
+    screen: String,
+    code: i32,
+}
+
+/// One step of a conversation: wait until the screen shows `prompt`, check
+/// that echo is on or off as `echo` says (when given), then type `keys`
+/// (`None`: send the end of input, Ctrl-D).
+struct Step<'a> {
+    prompt: &'a str,
+    echo: Option<bool>,
+    keys: Option<&'a str>,
+}
+
+fn step<'a>(prompt: &'a str, echo: Option<bool>, keys: Option<&'a str>) -> Step<'a> {
+    Step { prompt, echo, keys }
+}
+
+/// Runs `command` on a fresh terminal, plays `steps`, and returns the screen
+/// and the exit status once the command ended. `None` without tmux.
+fn transcript(sb: &Sandbox, tag: &str, command: &str, steps: &[Step<'_>]) -> Option<Transcript> {
+    let pane = format!("{command}; echo EXIT=$?; sleep 30");
+    let tmux = Tmux::start(sb, tag, &pane)?;
+    for s in steps {
+        tmux.wait_for(s.prompt);
+        if let Some(echo) = s.echo {
+            tmux.wait_until(&format!("echo {echo} at {:?}", s.prompt), || {
+                tmux.echo_is_on() == echo
+            });
+        }
+        match s.keys {
+            Some(keys) => {
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "-l", keys]);
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "Enter"]);
+            }
+            None => {
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "C-d"]);
+            }
+        }
+    }
+    tmux.wait_for("EXIT=");
+    let screen = tmux.screen();
+    assert!(
+        tmux.echo_is_on(),
+        "{tag}: echo is back after the run: {screen}"
+    );
+    let code = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("EXIT="))
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{tag}: no exit status: {screen}"));
+    assert_no_token(tag, &screen);
+    Some(Transcript { screen, code })
+}
+
+/// Runs one flow on both hosts; `None` for a host whose tool is missing
+/// (which fails under `CI=true`).
+fn on_each_host(
+    sb: &Sandbox,
+    tag: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    steps: &[Step<'_>],
+) -> Vec<(Host, Transcript)> {
+    let mut runs = Vec::new();
+    for host in HOSTS {
+        let Some(command) = host_command(sb, host, env, args) else {
+            continue;
+        };
+        let tag = format!("{tag}-{host:?}").to_lowercase();
+        if let Some(t) = transcript(sb, &tag, &command, steps) {
+            runs.push((host, t));
+        }
+    }
+    runs
+}
+
+/// Issue 20 item 1: under the stock wasmtime CLI the typed token would be
+/// shown, so no token prompt appears there: one line names the safe ways.
+/// The launcher, which hides it, asks with echo off.
+#[test]
+fn transcript_the_token_prompt_is_hidden_or_refused_never_echoed() {
+    let api = MockApi::start();
+    let url = api.url();
+    let args = ["auth", "-u", url.as_str(), "-P", "proj"];
+    let tok = token("ok");
+    let sb = Sandbox::new();
+    let Some(launcher) = host_command(&sb, Host::Launcher, &[], &args) else {
+        return;
+    };
+    let Some(t) = transcript(
+        &sb,
+        "token-launcher",
+        &launcher,
+        &[step("Token:", Some(false), Some(&tok))],
+    ) else {
+        return;
+    };
+    assert_eq!(t.code, 0, "{}", t.screen);
+    assert!(!t.screen.contains(SECRET_MARK), "echoed: {}", t.screen);
+    assert!(sb.read_file("auth.ini").unwrap().contains(&tok));
+
+    let sb = Sandbox::new();
+    let Some(stock) = host_command(&sb, Host::Stock, &[], &args) else {
+        return;
+    };
+    let Some(t) = transcript(&sb, "token-stock", &stock, &[]) else {
+        return;
+    };
+    assert_eq!(t.code, 1, "{}", t.screen);
+    assert!(!t.screen.contains("Token:"), "no prompt: {}", t.screen);
+    for says in [
+        "[ERROR] Not asking for the token here",
+        "--token-stdin",
+        "CONTREE_TOKEN",
+        "launcher",
+    ] {
+        assert!(t.screen.contains(says), "{says}: {}", t.screen);
+    }
+    assert!(sb.read_file("auth.ini").is_none());
+    assert!(
+        api.requests().len() == 1,
+        "only the launcher's run asked whoami"
+    );
 }

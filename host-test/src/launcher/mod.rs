@@ -14,6 +14,7 @@ pub mod terminal;
 use std::path::Path;
 
 use anyhow::Context;
+use contree_auth::workspace::HIDDEN_INPUT_VAR;
 
 use crate::runner::{Outcome, RunSpec, Runner, Stdin};
 
@@ -52,15 +53,24 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
     let plan = plan(args, |name| std::env::var(name).ok(), cwd.as_deref())?;
     ensure_home(&plan.home)?;
     let runner = Runner::new(component, plan.cache_dir.as_deref())?;
+    #[cfg(unix)]
+    let echo = terminal::EchoControl::for_stdin();
+    let mut env = plan.env;
+    // The component asks for the token on a terminal only when told that
+    // the host hides it: the launcher can, where stdin is a terminal.
+    #[cfg(unix)]
+    if echo.is_some() {
+        env.push((HIDDEN_INPUT_VAR.to_string(), "1".to_string()));
+    }
     let spec = RunSpec {
         args: plan.args,
-        env: plan.env,
+        env,
         preopens: plan.preopens,
         stdin: Stdin::Inherit,
         capture: false,
     };
     #[cfg(unix)]
-    let outcome = match terminal::EchoControl::for_stdin() {
+    let outcome = match echo {
         Some(control) => runner.run_with(spec, |builder| control.watch(builder))?,
         None => runner.run(spec)?,
     };
