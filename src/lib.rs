@@ -41,4 +41,5 @@ pub mod workspace {
     pub use crate::config::store::read_texts;
     pub use crate::http::Transport;
     pub use crate::mcp::serve as serve_mcp;
+    pub use crate::sanitize::escape_controls;
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use contree_host::{MockApi, Sandbox, component_path, wasmtime_cli};
 
-use crate::common::{SECRET_MARK, assert_no_token, require_tool, token};
+use crate::common::{SECRET_MARK, assert_no_token, require_tool, save, token};
 
 /// A detached tmux server of its own (socket in the sandbox), one pane
 /// running `command` under `sh`.
@@ -307,26 +307,220 @@ fn transcript(sb: &Sandbox, tag: &str, command: &str, steps: &[Step<'_>]) -> Opt
     Some(Transcript { screen, code })
 }
 
-/// Runs one flow on both hosts; `None` for a host whose tool is missing
-/// (which fails under `CI=true`).
+/// Runs one flow on both hosts, each on a fresh config home that `setup`
+/// fills, and hands each transcript to `check` with its home. A host whose
+/// tool is missing is skipped (which fails under `CI=true`).
 fn on_each_host(
-    sb: &Sandbox,
     tag: &str,
+    setup: impl Fn(&Sandbox),
     env: &[(&str, &str)],
     args: &[&str],
     steps: &[Step<'_>],
-) -> Vec<(Host, Transcript)> {
-    let mut runs = Vec::new();
+    check: impl Fn(Host, &Sandbox, &Transcript),
+) {
     for host in HOSTS {
-        let Some(command) = host_command(sb, host, env, args) else {
+        let sb = Sandbox::new();
+        setup(&sb);
+        let Some(command) = host_command(&sb, host, env, args) else {
             continue;
         };
         let tag = format!("{tag}-{host:?}").to_lowercase();
-        if let Some(t) = transcript(sb, &tag, &command, steps) {
-            runs.push((host, t));
+        if let Some(t) = transcript(&sb, &tag, &command, steps) {
+            check(host, &sb, &t);
         }
     }
-    runs
+}
+
+/// Two profiles, `a` (active) and `b`, saved through the mock.
+fn two_profiles(api: &MockApi) -> impl Fn(&Sandbox) + '_ {
+    move |sb| {
+        save(sb, api, "a", "ok");
+        save(sb, api, "b", "ok");
+        let out = crate::common::run(sb, &["auth", "switch", "a"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+}
+
+fn no_setup(_: &Sandbox) {}
+
+/// Issue 20 item 4: on a terminal the project prompt is on screen with
+/// echo on (the launcher hides only the token), the typed answer shows,
+/// and Ctrl-D at the prompt is one line naming the flag and variable.
+#[test]
+fn transcript_plain_prompts_echo_and_end_of_input_names_the_flag() {
+    let api = MockApi::start();
+    let url = api.url();
+    let tok = token("ok");
+    let args = ["auth", "--token", tok.as_str(), "-u", url.as_str()];
+    on_each_host(
+        "project",
+        no_setup,
+        &[],
+        &args,
+        &[step("Project ID:", Some(true), Some("typed-proj"))],
+        |host, sb, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("Project ID: typed-proj"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(
+                t.screen.contains("[INFO] Saved profile 'default' to "),
+                "{}",
+                t.screen
+            );
+            assert!(
+                sb.read_file("auth.ini")
+                    .unwrap()
+                    .contains("project = typed-proj")
+            );
+        },
+    );
+    on_each_host(
+        "project-eof",
+        no_setup,
+        &[],
+        &args,
+        &[step("Project ID:", Some(true), None)],
+        |host, sb, t| {
+            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("[ERROR] Standard input ended at the 'Project ID' prompt: pass -P/--project or set CONTREE_PROJECT"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(sb.read_file("auth.ini").is_none());
+        },
+    );
+}
+
+/// Issue 20 items 3 and 7 on a terminal: the overwrite question, `rm` of
+/// the active profile naming its successor, `switch` to a missing profile.
+#[test]
+fn transcript_questions_and_state_changes_are_said_aloud() {
+    let api = MockApi::start();
+    on_each_host(
+        "rm-active",
+        two_profiles(&api),
+        &[],
+        &["auth", "rm", "a"],
+        &[step("Remove profile 'a'? [y/N]", Some(true), Some("y"))],
+        |host, sb, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("Remove profile 'a'? [y/N] y"),
+                "{}",
+                t.screen
+            );
+            assert!(
+                t.screen
+                    .contains("[INFO] Removed profile 'a'\n[INFO] The active profile is now 'b'"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(sb.read_file("auth.ini").unwrap().contains("profile = b"));
+        },
+    );
+    on_each_host(
+        "switch-missing",
+        two_profiles(&api),
+        &[("CONTREE_PROFILE", "b")],
+        &["auth", "switch", "nope"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains(
+                    "[ERROR] Profile 'nope' does not exist: `contree auth ls` lists the profiles"
+                ),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "switch-overridden",
+        two_profiles(&api),
+        &[("CONTREE_PROFILE", "a")],
+        &["auth", "switch", "b"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(t.screen.contains("[WARNING] CONTREE_PROFILE='a' overrides it in this environment: unset CONTREE_PROFILE to use 'b'"), "{host:?}: {}", t.screen);
+        },
+    );
+}
+
+/// Issue 20 item 5 and issue 15 item 7 on a terminal: a global option after
+/// the subcommand works; an option that does nothing is a usage error
+/// (exit 2); a pasted token and escape sequences in an argument never
+/// reach the screen.
+#[test]
+fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
+    let api = MockApi::start();
+    on_each_host(
+        "globals",
+        two_profiles(&api),
+        &[],
+        &["auth", "ls", "-f", "json", "--offline"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("\"name\": \"a\""),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "idle",
+        no_setup,
+        &[],
+        &["auth", "-p", "e", "ls"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen
+                    .contains("-p/--profile is an option of `contree auth`"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    let tok = token("ok");
+    on_each_host(
+        "pasted",
+        no_setup,
+        &[],
+        &["auth", tok.as_str()],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("<token sha256:"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "escapes",
+        no_setup,
+        &[],
+        &["auth", "\u{1b}[2J\u{1b}]0;pwned\u{7}x"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("\\x1b[2J\\x1b]0;pwned\\x07x"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
 }
 
 /// Issue 20 item 1: under the stock wasmtime CLI the typed token would be
