@@ -134,6 +134,14 @@ pub enum Command {
     #[command(long_about = AUTH_ABOUT, after_help = AUTH_AFTER, disable_help_flag = true)]
     Auth(AuthArgs),
 
+    /// A guide for coding agents: what reads, what mutates, JSON, exit codes, MCP
+    #[command(disable_help_flag = true)]
+    Agent {
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
+
     /// Serve the profile operations to AI agents over MCP (stdio)
     #[command(long_about = crate::mcp::ABOUT, disable_help_flag = true)]
     Mcp {

@@ -4,6 +4,7 @@
 //! tests beside it (`save`, `list`, `switch`, `remove`); `console` holds the
 //! I/O they share; `args` the clap definitions.
 
+mod agent;
 pub mod args;
 mod console;
 mod list;
@@ -47,6 +48,11 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
         Command::Auth(auth) => auth,
         Command::Mcp { .. } => {
             return crate::mcp::serve(io.stdin, io.stdout, io.stderr, env, context);
+        }
+        Command::Agent { .. } => {
+            // A page of text: it needs no config and reads no file.
+            let _ = io.stdout.write_all(agent::GUIDE.as_bytes());
+            return console::EXIT_OK;
         }
     };
     let mut console = Console::new(io, cli.log_level, cli.format);

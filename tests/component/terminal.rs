@@ -523,6 +523,21 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
     );
 }
 
+/// Issue 20 item 6: `contree agent`, the page the help's agent note
+/// names, is there on both hosts.
+#[test]
+fn transcript_contree_agent_prints_the_guide() {
+    on_each_host("agent", no_setup, &[], &["agent"], &[], |host, _, t| {
+        assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+        // The end of the page (the pane shows its last 20 lines).
+        assert!(
+            t.screen.contains("See `contree mcp --help`."),
+            "{host:?}: {}",
+            t.screen
+        );
+    });
+}
+
 /// Issue 20 item 1: under the stock wasmtime CLI the typed token would be
 /// shown, so no token prompt appears there: one line names the safe ways.
 /// The launcher, which hides it, asks with echo off.
