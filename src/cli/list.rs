@@ -41,7 +41,9 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs
             EXIT_OK
         };
     }
-    if !listing.active_exists {
+    // Only a listing of every profile is about the active one: `ls --check
+    // ci` in a CI job asks about `ci` alone.
+    if !listing.active_exists && args.names.is_empty() {
         // Said with the fix: which setting names it, and how to change it.
         let fix = if context.profile_override.is_some() {
             "CONTREE_PROFILE names it: set CONTREE_PROFILE to one of the profiles below, or unset it"
@@ -250,6 +252,10 @@ mod tests {
             "{}",
             out.stderr
         );
+        // Naming profiles asks about those only (`ls --check ci` in CI).
+        let named = dangling.run(&api, &["auth", "ls", "-O", "a"]);
+        assert_eq!(named.code, 0, "{}", named.stderr);
+        assert!(!named.stderr.contains("[WARNING]"), "{}", named.stderr);
     }
 
     #[test]
