@@ -102,10 +102,17 @@ impl<'io, 'a> Console<'io, 'a> {
         let _ = self.io.stderr.write_all(text.as_bytes());
         let _ = self.io.stderr.flush();
         let mut line = String::new();
-        match self.io.stdin.read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+        let answer = match self.io.stdin.read_line(&mut line) {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => line.trim_end_matches(['\n', '\r']).to_string(),
+        };
+        // On a terminal the typed Enter ends the prompt's line; an answer
+        // from a pipe shows nothing, so the line is ended here and the next
+        // log line starts on a line of its own.
+        if !self.io.stdin_is_terminal {
+            let _ = self.io.stderr.write_all(b"\n");
         }
+        Some(answer)
     }
 
     /// The reference's `ask(title, "y", "n", default="n")`: yes only for

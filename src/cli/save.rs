@@ -193,7 +193,7 @@ fn advice(err: &AuthError, url_source: &str, url: &str) -> String {
                 "{url_source} needs a URL that starts with http:// or https:// (got {})",
                 repr(url)
             ),
-            "url" => format!("{message} ({url_source})"),
+            "url" => format!("{message}: check {url_source}"),
             _ => message.clone(),
         },
         AuthError::AlreadyExists(name) => format!(
@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(
             out.stderr
-                .contains("(type: iam)\nToken: Project ID: [INFO]"),
+                .contains("(type: iam)\nToken: \nProject ID: \n[INFO] Saved"),
             "{}",
             out.stderr
         );
@@ -550,7 +550,11 @@ mod tests {
         cli.stdin("tok-ok\nhttp://127.0.0.1:9/\n");
         let out = cli.run(&api, &["auth", "--type", "jwt"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(out.stderr.contains("Token: URL: [INFO]"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("Token: \nURL: \n[INFO]"),
+            "{}",
+            out.stderr
+        );
         assert_eq!(out.stdout, "");
         assert!(cli.read("auth.ini").contains("type = jwt\n"));
         assert!(!cli.read("auth.ini").contains("project"));

@@ -538,6 +538,44 @@ fn transcript_contree_agent_prints_the_guide() {
     });
 }
 
+/// Issue 20 item 2 on a terminal: the stock CLI run without a `--dir` for
+/// the config home the environment names fails with one line naming it;
+/// the launcher grants its home itself, so the same command lists.
+#[test]
+fn transcript_a_config_home_the_host_did_not_grant_is_named() {
+    let sb = Sandbox::new();
+    let Some(launcher) = host_command(&sb, Host::Launcher, &[], &["auth", "ls"]) else {
+        return;
+    };
+    if let Some(t) = transcript(&sb, "home-launcher", &launcher, &[]) {
+        assert_eq!(t.code, 0, "{}", t.screen);
+        assert!(t.screen.contains("No profiles configured."), "{}", t.screen);
+    }
+    let Some(wasmtime) = wasmtime_cli() else {
+        return;
+    };
+    let home = sb.home().display().to_string();
+    let stock = format!(
+        "env -i TERM=xterm {wasmtime} run -S http --dir {home} --env HOME={home}-elsewhere {wasm} auth ls",
+        wasmtime = wasmtime.display(),
+        wasm = component_path().display(),
+    );
+    if let Some(t) = transcript(&sb, "home-stock", &stock, &[]) {
+        assert_eq!(t.code, 1, "{}", t.screen);
+        assert!(
+            t.screen
+                .contains(&format!("--dir {home}-elsewhere/.config/contree ")),
+            "{}",
+            t.screen
+        );
+        assert!(
+            !t.screen.contains("No profiles configured."),
+            "{}",
+            t.screen
+        );
+    }
+}
+
 /// Issue 20 item 1: under the stock wasmtime CLI the typed token would be
 /// shown, so no token prompt appears there: one line names the safe ways.
 /// The launcher, which hides it, asks with echo off.

@@ -556,7 +556,8 @@ const OUR_WORDS: [(&str, &str); 2] = [
 ];
 
 /// Where our advice on what to do next starts (cut for comparison).
-const OUR_NEXT_STEPS: [&str; 4] = [
+const OUR_NEXT_STEPS: [&str; 5] = [
+    ": check -u/--url",
     ": `contree auth ls` lists the profiles",
     ": pass -u/--url or set CONTREE_URL",
     "; CONTREE_PROFILE names it",
