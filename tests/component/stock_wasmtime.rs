@@ -130,7 +130,7 @@ fn the_readme_stock_cli_section_works_as_pasted() {
     let checkout = machine.path().join("checkout");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(checkout.join(artifact.rsplit_once('/').unwrap().0)).unwrap();
-    std::fs::copy(&built, checkout.join(&artifact)).unwrap();
+    std::fs::copy(built, checkout.join(&artifact)).unwrap();
     let tok = token("ok");
     std::fs::write(checkout.join("token.txt"), format!("{tok}\n")).unwrap();
     let path = format!(
