@@ -745,6 +745,47 @@ mod tests {
         assert!(api.requests().is_empty());
     }
 
+    /// Issue 20 item 2: a folder the file cannot be written in is found
+    /// out before the token is sent anywhere.
+    #[test]
+    fn save_checks_it_can_write_before_sending_the_token() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        std::os::unix::fs::symlink("nowhere", cli.path("gone")).unwrap();
+        let config = cli.path("gone/auth.ini");
+        let argv = [
+            "-c",
+            config.as_str(),
+            "auth",
+            "--token",
+            "tok-ok",
+            "-u",
+            "http://127.0.0.1:9",
+            "-P",
+            "p",
+        ];
+        let out = cli.run(&api, &argv);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.ends_with(&format!(
+                "[ERROR] Cannot write the config in {}: {} is not a directory; nothing was sent\n",
+                cli.path("gone"),
+                cli.path("gone")
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(api.requests().is_empty(), "the token was sent");
+        // A folder that is there and writable: the probe leaves nothing behind.
+        let out = cli.run(&api, &saving("tok-ok", "p"));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let names: Vec<_> = std::fs::read_dir(cli.path(""))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
     /// Issue 20 item 3: no doubled label, no `saved to ->`.
     #[test]
     fn success_and_warning_lines_read_plainly() {

@@ -187,3 +187,31 @@ fn mode(path: &std::path::Path) -> u32 {
         .mode()
         & 0o777
 }
+
+/// Issue 20 item 2: `save` finds out that it cannot write (here the folder
+/// of `-c` is a dangling link) before the token is sent, under the
+/// embedded runtime and the stock CLI alike.
+#[test]
+fn save_checks_it_can_write_before_the_token_is_sent() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    std::os::unix::fs::symlink("nowhere", sb.path("gone")).unwrap();
+    let config = sb.path("gone/auth.ini").display().to_string();
+    let tok = token("ok");
+    let url = api.url();
+    let args = [
+        "-c", &config, "auth", "--token", &tok, "-u", &url, "-P", "p",
+    ];
+    let runs =
+        std::iter::once(Some(sb.run(args))).chain(std::iter::once(sb.run_stock_wasmtime(args)));
+    for out in runs.flatten() {
+        let out = check(out);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("is not a directory; nothing was sent"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(api.requests().is_empty(), "the token was sent");
+}
