@@ -3,6 +3,7 @@
 //! environment, prompts) and present results, nothing more.
 
 use std::borrow::Cow;
+use std::path::Path;
 
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::ini::Document;
@@ -169,6 +170,9 @@ pub struct Removal {
     pub deleted_files: Vec<String>,
     /// For the user: the profile stays listed from cli.ini, and the like.
     pub warnings: Vec<String>,
+    /// Whether the removed profile was the one the file pointed at (then
+    /// `active` is its successor, which the user should be told).
+    pub was_active: bool,
 }
 
 impl<'a> Context<'a> {
@@ -187,6 +191,13 @@ impl<'a> Context<'a> {
             (Err(_), Some(dir)) => dir.to_path_buf(),
             (Err(why), None) => return Err(AuthError::Io(why)),
         };
+        // The files live beside `-c`, else in the home: that directory must
+        // be granted, or every command would act on nothing.
+        match config.as_ref().and_then(|c| c.parent()) {
+            Some(dir) => env.check_reachable(dir, "-c/--config"),
+            None => env.check_reachable(&home, env.home_source()),
+        }
+        .map_err(AuthError::Io)?;
         let private_files = env.get(PRIVATE_FILES_VAR) == Some("1");
         Ok(Context {
             store: Store::new(home, config).with_private_files(private_files),
@@ -278,6 +289,7 @@ impl Context<'_> {
         }
         let profile = checked_profile(&request)?;
         let whoami_request = whoami::request_for(&profile)?;
+        check_writable(&self.store.auth_path)?;
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
         let whoami = whoami::verify(
             self.transport,
@@ -367,7 +379,8 @@ impl Context<'_> {
                 return Err(AuthError::NotFound(name.to_string()));
             }
             let mut active = profile::recorded_active(doc);
-            if active == name {
+            let was_active = active == name;
+            if was_active {
                 // The first profile that remains, from the file as it is
                 // under the lock (another run may have changed it since
                 // the catalog was read).
@@ -377,16 +390,18 @@ impl Context<'_> {
                     .to_string();
             }
             profile::set_active(doc, &active);
-            Ok(active)
+            Ok((active, was_active))
         })?;
         warnings.extend(written.warnings);
         let sessions = self.store.remove_session_databases(&stem);
         warnings.extend(sessions.warnings);
+        let (active, was_active) = written.value;
         Ok(Removal {
             removed: name.to_string(),
-            active: written.value,
+            active,
             deleted_files: sessions.files,
             warnings,
+            was_active,
         })
     }
 
@@ -418,6 +433,65 @@ impl Context<'_> {
     }
 }
 
+/// Issue 20 item 2: what would stop the write is found out before the
+/// token is sent anywhere. Where the folder of auth.ini exists, a probe file
+/// is created and removed there (named like the store's temporary files, so
+/// one a crash leaves behind is removed by the next write); where it does
+/// not, its nearest existing ancestor must be a folder the store can create
+/// it in.
+fn check_writable(auth_path: &Path) -> Result<(), AuthError> {
+    let Some(dir) = auth_path.parent() else {
+        return Ok(());
+    };
+    let shown =
+        |path: &Path| crate::sanitize::escape_controls(&path.to_string_lossy()).into_owned();
+    let refuse = |path: &Path, why: String| {
+        Err(AuthError::Io(format!(
+            "cannot write the config in {}: {why}; nothing was sent",
+            shown(path)
+        )))
+    };
+    let mut existing = dir;
+    while std::fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+            _ => return Ok(()),
+        }
+    }
+    if !std::fs::metadata(existing).is_ok_and(|m| m.is_dir()) {
+        return refuse(dir, format!("{} is not a directory", shown(existing)));
+    }
+    if existing != dir {
+        // The store creates the missing folders when it writes.
+        return Ok(());
+    }
+    let file_name = auth_path
+        .file_name()
+        .map_or("auth.ini".into(), |n| n.to_string_lossy());
+    let probe = dir.join(format!(".{file_name}.{:016x}.tmp", probe_suffix()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(file) => {
+            drop(file);
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(err) => refuse(dir, err.to_string()),
+    }
+}
+
+/// 64 random bits for the probe's name (the hasher's keys come from the
+/// host's randomness).
+fn probe_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// The profile a save request describes, with every value checked so that
 /// the INI file (and the Python CLI reading it) gets back exactly what was given.
 fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
@@ -428,7 +502,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     if token.is_empty() {
         return Err(AuthError::invalid(
             "token",
-            format!("No token configured for profile {quoted}. Run `contree auth` first."),
+            format!("No token given for profile {quoted}"),
         ));
     }
     check_value("token", token.expose())?;
@@ -450,9 +524,8 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
             .ok_or_else(|| {
                 AuthError::invalid(
                     "project",
-                    format!(
-                        "No project configured for IAM profile {quoted}. Run `contree auth` first."
-                    ),
+                    // Saving is how a profile gets one: no "run `contree auth`".
+                    format!("No project given for IAM profile {quoted}"),
                 )
             })?;
         check_value("project", &project)?;
@@ -601,7 +674,7 @@ mod tests {
         no_project.project = None;
         assert_eq!(
             checked_profile(&no_project).unwrap_err().to_string(),
-            "No project configured for IAM profile 'a'. Run `contree auth` first."
+            "No project given for IAM profile 'a'"
         );
     }
 

@@ -80,6 +80,7 @@ impl wit::exports::wasi::cli::run::Guest for Component {
             stdout: &mut stdout,
             stderr: &mut stderr,
             stdout_is_terminal: wasip2::cli::terminal_stdout::get_terminal_stdout().is_some(),
+            stdin_is_terminal: wasip2::cli::terminal_stdin::get_terminal_stdin().is_some(),
         };
         let code = crate::cli::run(&args, &env, &mut io, &WasiHttp);
         let _ = stdout.flush();

@@ -34,11 +34,12 @@ mod component;
 pub mod workspace {
     pub use crate::api::Context;
     pub use crate::cli::args::{Cli, parse as parse_args, version};
-    pub use crate::cli::{Io, run as run_cli};
-    pub use crate::config::env::{Environment, HOME_VARIABLES};
+    pub use crate::cli::{Io, SECRET_PROMPT, run as run_cli};
+    pub use crate::config::env::{Environment, HIDDEN_INPUT_VAR, HOME_VARIABLES};
     pub use crate::config::ini::Document;
     pub use crate::config::profile::read_profiles;
     pub use crate::config::store::{is_working_file as is_store_working_file, read_texts};
     pub use crate::http::Transport;
     pub use crate::mcp::serve as serve_mcp;
+    pub use crate::sanitize::escape_controls;
 }

@@ -9,7 +9,7 @@ fn main() {
     let code = match contree_host::launcher::launch(COMPONENT) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("contree: {err:#}");
+            eprintln!("{}", contree_host::launcher::error_line(&err));
             1
         }
     };

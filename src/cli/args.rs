@@ -24,8 +24,11 @@ const AUTH_ABOUT: &str = "\
 Configure authentication credentials.
 
 Validates a token against the API (GET /v1/whoami) and saves it to the
-config file under the specified profile. The token is prompted securely
-via getpass if --token is not provided.
+config file under the specified profile. Without --token, the token comes
+from --token-stdin, CONTREE_TOKEN or NEBIUS_API_KEY, else from a prompt that
+does not echo it: the `contree` launcher hides what is typed. A host that
+cannot (the stock `wasmtime run` on a terminal) gets no prompt, but an error
+naming those safe ways instead.
 
 Supports two auth types:
   iam (default) — bearer token + project ID, default URL provided
@@ -94,12 +97,13 @@ pub struct Cli {
         visible_short_alias = 'o',
         visible_alias = "output",
         value_name = "FORMAT",
-        default_value = "default"
+        default_value = "default",
+        global = true
     )]
     pub format: Format,
 
     /// Config file path (default: $CONTREE_HOME/auth.ini)
-    #[arg(short = 'c', long = "config", value_name = "CONFIG")]
+    #[arg(short = 'c', long = "config", value_name = "CONFIG", global = true)]
     pub config: Option<String>,
 
     /// Logging level (log lines go to stderr)
@@ -107,7 +111,8 @@ pub struct Cli {
         short = 'L',
         long = "log-level",
         value_name = "LEVEL",
-        default_value = "info"
+        default_value = "info",
+        global = true
     )]
     pub log_level: Level,
 
@@ -128,6 +133,14 @@ pub enum Command {
     /// Configure authentication
     #[command(long_about = AUTH_ABOUT, after_help = AUTH_AFTER, disable_help_flag = true)]
     Auth(AuthArgs),
+
+    /// A guide for coding agents: what reads, what mutates, JSON, exit codes, MCP
+    #[command(disable_help_flag = true)]
+    Agent {
+        /// Show this help message and exit
+        #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
+        help: Option<bool>,
+    },
 
     /// Serve the profile operations to AI agents over MCP (stdio)
     #[command(long_about = crate::mcp::ABOUT, disable_help_flag = true)]
@@ -156,7 +169,7 @@ pub struct AuthArgs {
 /// The options of `contree auth` itself (saving a profile).
 #[derive(Debug, Args, Default)]
 pub struct SaveArgs {
-    /// API token (prompted if omitted)
+    /// API token (visible in `ps`: prefer --token-stdin or CONTREE_TOKEN; prompted without echo if omitted, where the host can hide it)
     #[arg(long = "token", value_name = "AUTH_TOKEN")]
     pub token: Option<String>,
 
@@ -181,7 +194,7 @@ pub struct SaveArgs {
     pub profile: Option<String>,
 
     /// Overwrite existing profile without confirmation
-    #[arg(short = 'y', long = "force", short_alias = 'f')]
+    #[arg(short = 'y', long = "force")]
     pub force: bool,
 
     /// Allow http:// to a host other than loopback (the token travels in clear text)
@@ -253,7 +266,7 @@ pub struct RemoveArgs {
     pub profile_name: String,
 
     /// Do not ask for confirmation
-    #[arg(short = 'y', long = "force", short_alias = 'f')]
+    #[arg(short = 'y', long = "force")]
     pub force: bool,
 
     /// Show this help message and exit
@@ -286,12 +299,50 @@ pub fn version() -> &'static str {
 /// version are "errors" that print to stdout and exit 0).
 pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    let command = Cli::command().version(version());
+    let mut command = Cli::command().version(version());
     // argv[0] is whatever the host says (`contree_auth.wasm` under wasmtime);
     // usage lines name the command people know.
     let argv = std::iter::once("contree").chain(args.iter().skip(1).map(String::as_str));
-    let matches = command.try_get_matches_from(argv)?;
+    let matches = command.try_get_matches_from_mut(argv)?;
+    refuse_idle_save_options(&mut command, &matches)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// Issue 20 item 5: an option of saving (`-p`, `--token`, ...) given with a
+/// subcommand would do nothing; silently ignoring it hides a mistake
+/// (`auth -p work ls` lists every profile). A usage error instead.
+fn refuse_idle_save_options(
+    command: &mut clap::Command,
+    matches: &clap::ArgMatches,
+) -> Result<(), clap::Error> {
+    let Some(("auth", auth)) = matches.subcommand() else {
+        return Ok(());
+    };
+    let Some((action, _)) = auth.subcommand() else {
+        return Ok(());
+    };
+    let Some(auth_command) = command.find_subcommand_mut("auth") else {
+        return Ok(());
+    };
+    let idle = auth_command.get_arguments().find(|arg| {
+        let id = arg.get_id().as_str();
+        arg.get_long() != Some("help")
+            && !arg.is_global_set()
+            && auth.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    });
+    let Some(arg) = idle else {
+        return Ok(());
+    };
+    let name = match (arg.get_short(), arg.get_long()) {
+        (Some(short), Some(long)) => format!("-{short}/--{long}"),
+        (None, Some(long)) => format!("--{long}"),
+        (Some(short), None) => format!("-{short}"),
+        (None, None) => arg.get_id().to_string(),
+    };
+    let message = format!(
+        "{name} is an option of `contree auth` (saving a profile); it does nothing with `auth {action}`: leave it out, or see `contree auth {action} --help`"
+    );
+    Err(auth_command.error(clap::error::ErrorKind::ArgumentConflict, message))
 }
 
 #[cfg(test)]
@@ -344,6 +395,33 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{line}");
         }
         assert_eq!(parse_words("auth --help").unwrap_err().exit_code(), 0);
+    }
+
+    /// Issue 20 item 5: global options anywhere; an option that would do
+    /// nothing is a usage error naming it.
+    #[test]
+    fn global_options_anywhere_and_idle_options_refused() {
+        let cli = parse_words("auth ls -f json -L debug -c /x/auth.ini").unwrap();
+        assert_eq!(cli.format, Format::Json);
+        assert_eq!(cli.log_level, Level::Debug);
+        assert_eq!(cli.config.as_deref(), Some("/x/auth.ini"));
+        let cli = parse_words("auth rm x -o csv -y").unwrap();
+        assert_eq!(cli.format, Format::Csv);
+        let cli = parse_words("auth -f tsv -p work --token t").unwrap();
+        assert_eq!(cli.format, Format::Tsv);
+        for (line, names) in [
+            ("auth -p e ls", "-p/--profile"),
+            ("auth --token foo ls", "--token"),
+            ("auth -y rm x", "-y/--force"),
+            ("auth --type jwt switch a", "--type"),
+            ("auth -u http://h ls -O", "-u/--url"),
+        ] {
+            let err = parse_words(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line}");
+            let text = err.render().to_string();
+            assert!(text.contains(names), "{line}: {text}");
+            assert!(text.contains("does nothing with `auth "), "{line}: {text}");
+        }
         assert_eq!(parse_words("-v").unwrap_err().exit_code(), 0);
     }
 }

@@ -6,16 +6,28 @@ use super::args::ListArgs;
 use super::console::{Console, EXIT_FAILURE, EXIT_OK};
 use super::log::Level;
 use crate::api::{Context, Listing};
+use crate::error::AuthError;
 use crate::output::{self, Row, Value};
 use crate::probe::ProbeStatus;
 use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs) -> i32 {
-    console.log(Level::Info, "Configured profiles (* stands for active)");
     let listing = match context.list_named(args.offline, &args.names) {
         Ok(listing) => listing,
+        Err(err @ AuthError::NotFound(_)) => {
+            return console.fail(&format!("{err}: `contree auth ls` lists the profiles"));
+        }
         Err(err) => return console.fail(&err.to_string()),
     };
+    // The table marks the active profile in its ACTIVE column (no `*`).
+    if listing.active_exists {
+        console.log(
+            Level::Info,
+            &format!("Configured profiles (active: {})", repr(&listing.active)),
+        );
+    } else {
+        console.log(Level::Info, "Configured profiles");
+    }
     if listing.profiles.is_empty() {
         if console.format.is_machine() {
             console.note("No profiles configured.");
@@ -29,17 +41,26 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs
             EXIT_OK
         };
     }
-    if !listing.active_exists {
+    // Only a listing of every profile is about the active one: `ls --check
+    // ci` in a CI job asks about `ci` alone.
+    if !listing.active_exists && args.names.is_empty() {
+        // Said with the fix: which setting names it, and how to change it.
+        let fix = if context.profile_override.is_some() {
+            "CONTREE_PROFILE names it: set CONTREE_PROFILE to one of the profiles below, or unset it"
+        } else {
+            "choose one of the profiles below with `contree auth switch NAME`"
+        };
         console.log(
             Level::Warning,
             &format!(
-                "Active profile {} does not exist in config",
+                "Active profile {} does not exist in config; {fix}",
                 repr(&listing.active)
             ),
         );
     }
     for entry in &listing.profiles {
         if let Some(detail) = &entry.probe.detail {
+            let detail = listing_advice(detail);
             let message = format!(
                 "profile {}: {}: {detail}",
                 repr(&entry.profile.name),
@@ -65,11 +86,15 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
         .filter(|entry| entry.probe.status != ProbeStatus::Ok)
         .collect();
     for entry in &failing {
-        let why = entry.probe.detail.as_deref().unwrap_or("no detail");
+        let why = entry
+            .probe
+            .detail
+            .as_deref()
+            .map_or("no detail".into(), listing_advice);
         console.log(
             Level::Error,
             &format!(
-                "profile {} is {}: {why}",
+                "Profile {} is not ok (status {}): {why}",
                 repr(&entry.profile.name),
                 entry.probe.status.as_str()
             ),
@@ -79,11 +104,26 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
         return EXIT_OK;
     }
     console.fail(&format!(
-        "--check: {} of {} profiles are not ok",
+        "--check: {} of {} profiles are not ok; save a working token with `contree auth -p NAME -y`",
         failing.len(),
         listing.profiles.len()
     ));
     EXIT_FAILURE
+}
+
+/// A probe's reason with advice `ls` can act on: `ls` takes no
+/// `--allow-insecure-http`, the profile is saved again with it.
+fn listing_advice(detail: &str) -> std::borrow::Cow<'_, str> {
+    const SAVE_ONLY: &str = "pass --allow-insecure-http";
+    match detail.find(SAVE_ONLY) {
+        Some(at) => format!(
+            "{}save the profile again with `contree auth --allow-insecure-http`{}",
+            &detail[..at],
+            &detail[at + SAVE_ONLY.len()..]
+        )
+        .into(),
+        None => detail.into(),
+    }
 }
 
 /// One row per profile, keys in the reference's order (plus `detail` where the format allows).
@@ -103,7 +143,8 @@ fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
                 ("status", entry.probe.status.as_str().into()),
             ];
             if with_detail {
-                row.push(("detail", entry.probe.detail.as_deref().unwrap_or("").into()));
+                let detail = entry.probe.detail.as_deref().map(listing_advice);
+                row.push(("detail", detail.as_deref().unwrap_or("").into()));
             }
             row
         })
@@ -160,6 +201,63 @@ mod tests {
         assert_eq!(api.requests().len(), 3);
     }
 
+    /// Issue 20 items 3 and 5: the INFO line says which profile is active
+    /// (the table has no `*`), and advice names flags `ls` knows of.
+    #[test]
+    fn the_listing_says_what_is_active_and_advises_only_what_ls_can_do() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        cli.write(
+            "auth.ini",
+            &format!(
+                "{THREE}[profile:far]\nurl = http://example.invalid\ntoken = tok-ok\ntype = jwt\n"
+            ),
+        );
+        let out = cli.run(
+            &api,
+            &["-L", "debug", "-f", "json", "auth", "ls", "--check", "far"],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .starts_with("[INFO] Configured profiles (active: 'b')\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains('*'), "{}", out.stderr);
+        assert!(
+            !out.stderr.contains("pass --allow-insecure-http"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stdout.contains("pass --allow-insecure-http"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stderr
+                .contains("save the profile again with `contree auth --allow-insecure-http`"),
+            "{}",
+            out.stderr
+        );
+        let mut dangling = Cli::new();
+        dangling.write(
+            "auth.ini",
+            "[DEFAULT]\nprofile = gone\n\n[profile:a]\ntoken = t\n",
+        );
+        let out = dangling.run(&api, &["auth", "ls", "-O"]);
+        assert!(
+            out.stderr.contains("[WARNING] Active profile 'gone' does not exist in config; choose one of the profiles below with `contree auth switch NAME`\n"),
+            "{}",
+            out.stderr
+        );
+        // Naming profiles asks about those only (`ls --check ci` in CI).
+        let named = dangling.run(&api, &["auth", "ls", "-O", "a"]);
+        assert_eq!(named.code, 0, "{}", named.stderr);
+        assert!(!named.stderr.contains("[WARNING]"), "{}", named.stderr);
+    }
+
     #[test]
     fn offline_makes_no_request_and_says_offline() {
         let api = fake_api();
@@ -181,7 +279,7 @@ mod tests {
         assert_eq!(out.code, 0);
         assert!(
             out.stderr
-                .contains("[WARNING] Active profile 'gone' does not exist in config\n"),
+                .contains("[WARNING] Active profile 'gone' does not exist in config; CONTREE_PROFILE names it: set CONTREE_PROFILE to one of the profiles below, or unset it\n"),
             "{}",
             out.stderr
         );
@@ -197,24 +295,25 @@ mod tests {
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert!(
             out.stderr.contains(
-                "[ERROR] profile 'b' is inactive: no 'list' permission: sandboxes are disabled\n"
+                "[ERROR] Profile 'b' is not ok (status inactive): no 'list' permission: sandboxes are disabled\n"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(
+                "[ERROR] Profile 'c' is not ok (status error): HTTP 401: invalid token\n"
             ),
             "{}",
             out.stderr
         );
         assert!(
             out.stderr
-                .contains("[ERROR] profile 'c' is error: HTTP 401: invalid token\n"),
+                .ends_with("[ERROR] --check: 2 of 3 profiles are not ok; save a working token with `contree auth -p NAME -y`\n"),
             "{}",
             out.stderr
         );
-        assert!(
-            out.stderr
-                .ends_with("[ERROR] --check: 2 of 3 profiles are not ok\n"),
-            "{}",
-            out.stderr
-        );
-        assert!(!out.stderr.contains("profile 'a' is"), "{}", out.stderr);
+        assert!(!out.stderr.contains("Profile 'a' is"), "{}", out.stderr);
     }
 
     #[test]
@@ -229,7 +328,9 @@ mod tests {
         let missing = cli.run(&api, &["auth", "ls", "--check", "a", "zz"]);
         assert_eq!(missing.code, 1);
         assert!(
-            missing.stderr.contains("profile 'zz' does not exist"),
+            missing.stderr.contains(
+                "[ERROR] Profile 'zz' does not exist: `contree auth ls` lists the profiles\n"
+            ),
             "{}",
             missing.stderr
         );

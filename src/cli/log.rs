@@ -39,6 +39,14 @@ impl Level {
         format!("[{}] {}\n", self.label(), escape_controls(message))
     }
 
+    /// [`Level::line`] in the style of `contree auth`'s messages (issue 20
+    /// item 3): no label twice (`[WARNING] Warning: ...`), and a first word
+    /// in lower case (the core words errors for every face) starts with a
+    /// capital.
+    pub fn styled_line(self, message: &str) -> String {
+        self.line(&capitalized(strip_label(message, self.label())))
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Level::Debug => "DEBUG",
@@ -48,6 +56,26 @@ impl Level {
             Level::Critical => "CRITICAL",
         }
     }
+}
+
+/// `message` without a leading `Label:` that repeats the level's label.
+fn strip_label<'m>(message: &'m str, label: &str) -> &'m str {
+    match message.split_once(": ") {
+        Some((head, rest)) if head.eq_ignore_ascii_case(label) => rest,
+        _ => message,
+    }
+}
+
+/// The first letter in upper case when the first word is a plain lower-case
+/// word (`profile 'x' does not exist`); paths, flags and names stay as they are.
+fn capitalized(message: &str) -> std::borrow::Cow<'_, str> {
+    let word = message.split(' ').next().unwrap_or("");
+    if word.len() > 1 && word.bytes().all(|b| b.is_ascii_lowercase()) {
+        let mut out = message.to_string();
+        out[..1].make_ascii_uppercase();
+        return out.into();
+    }
+    message.into()
 }
 
 #[cfg(test)]
@@ -69,5 +97,34 @@ mod tests {
                 .any(crate::sanitize::is_unsafe)
         );
         assert_eq!(Level::Info.line("plain"), "[INFO] plain\n");
+    }
+
+    /// Issue 20 item 3: one style, whoever wrote the message.
+    #[test]
+    fn every_line_starts_with_a_capital_and_no_label_is_doubled() {
+        assert_eq!(
+            Level::Error.styled_line("profile 'nope' does not exist"),
+            "[ERROR] Profile 'nope' does not exist\n"
+        );
+        assert_eq!(
+            Level::Warning.styled_line("Warning: token is valid"),
+            "[WARNING] Token is valid\n"
+        );
+        assert_eq!(
+            Level::Error.styled_line("Error: cannot read"),
+            "[ERROR] Cannot read\n"
+        );
+        for kept in [
+            "/h/auth.ini: line 3: bad",
+            "--check: 1 of 2",
+            "auth.ini was created",
+            "Saved",
+        ] {
+            assert_eq!(Level::Info.styled_line(kept), format!("[INFO] {kept}\n"));
+        }
+        assert_eq!(
+            Level::Error.styled_line("x\u{1b}[2J"),
+            "[ERROR] x\\x1b[2J\n"
+        );
     }
 }

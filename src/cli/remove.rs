@@ -2,7 +2,7 @@
 //! session databases, after asking unless `-y` (SPEC §1 "switch / remove").
 
 use super::args::RemoveArgs;
-use super::console::{Console, EXIT_FAILURE, EXIT_OK};
+use super::console::{Console, EXIT_OK};
 use super::log::Level;
 use crate::api::Context;
 use crate::error::AuthError;
@@ -12,16 +12,21 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
     let name = args.profile_name.as_str();
     // The reference words this error with a capital P.
     let missing = |console: &mut Console<'_, '_>| {
-        console.fail(&format!("Profile {} does not exist", repr(name)))
+        console.fail(&format!(
+            "Profile {} does not exist: `contree auth ls` lists the profiles",
+            repr(name)
+        ))
     };
     match context.profile_defined(name) {
         Ok(true) => {}
         Ok(false) => return missing(console),
         Err(err) => return console.fail(&err.to_string()),
     }
-    if !args.force && !console.confirm(&format!("Remove profile {}?", repr(name))) {
-        console.print("Aborted.\n");
-        return EXIT_FAILURE;
+    if !args.force
+        && let Err(code) =
+            console.confirm_or_abort(&format!("Remove profile {}?", repr(name)), "remove it")
+    {
+        return code;
     }
     match context.remove_profile(name) {
         Ok(removal) => {
@@ -32,6 +37,13 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
                 console.log(Level::Warning, warning);
             }
             console.log(Level::Info, &format!("Removed profile {}", repr(name)));
+            // Issue 20 item 7: a change of the active profile is said aloud.
+            if removal.was_active {
+                console.log(
+                    Level::Info,
+                    &format!("The active profile is now {}", repr(&removal.active)),
+                );
+            }
             EXIT_OK
         }
         Err(AuthError::NotFound(_)) => missing(console),
@@ -53,13 +65,23 @@ mod tests {
         cli.write("auth.ini", TWO);
         let out = cli.run(&api, &["auth", "rm", "a", "-y"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert_eq!(out.stderr, "[INFO] Removed profile 'a'\n");
+        // Issue 20 item 7: the new active profile is named.
+        assert_eq!(
+            out.stderr,
+            "[INFO] Removed profile 'a'\n[INFO] The active profile is now 'b'\n"
+        );
         assert_eq!(
             cli.read("auth.ini"),
             "[DEFAULT]\nprofile = b\n\n[profile:b]\ntoken = t2\n\n"
         );
         let last = cli.run(&api, &["auth", "del", "b", "-y"]);
         assert_eq!(last.code, 0);
+        assert!(
+            last.stderr
+                .ends_with("[INFO] The active profile is now 'default'\n"),
+            "{}",
+            last.stderr
+        );
         assert_eq!(cli.read("auth.ini"), "[DEFAULT]\nprofile = default\n\n");
     }
 
@@ -72,7 +94,8 @@ mod tests {
             cli.stdin(answer);
             let out = cli.run(&api, &["auth", "remove", "b"]);
             assert_eq!(out.code, code, "{answer:?}");
-            assert!(out.stdout.starts_with("Remove profile 'b'? [y/N] "));
+            assert!(out.stderr.starts_with("Remove profile 'b'? [y/N] "));
+            assert_eq!(out.stdout, "", "prompts are not data");
             assert_eq!(cli.read("auth.ini").contains("[profile:b]"), code == 1);
         }
     }
@@ -113,7 +136,10 @@ mod tests {
         cli.write("auth.ini", TWO);
         let out = cli.run(&api, &["auth", "rm", "zz", "-y"]);
         assert_eq!(out.code, 1);
-        assert_eq!(out.stderr, "[ERROR] Profile 'zz' does not exist\n");
+        assert_eq!(
+            out.stderr,
+            "[ERROR] Profile 'zz' does not exist: `contree auth ls` lists the profiles\n"
+        );
         assert_eq!(cli.read("auth.ini"), TWO);
     }
 }

@@ -6,10 +6,10 @@
 //! operation itself (checks, whoami, the write) is [`Context::save_profile`].
 
 use super::args::SaveArgs;
-use super::console::{Console, EXIT_FAILURE, EXIT_OK, Prompt};
+use super::console::{Console, EXIT_OK, Prompt, SECRET_PROMPT};
 use super::log::Level;
 use crate::api::{Context, SaveRequest};
-use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
+use crate::config::env::{Environment, HIDDEN_INPUT_VAR, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
 use crate::python::repr;
@@ -104,8 +104,13 @@ pub fn run(
     let options = SaveOptions::resolve(args, env);
     let name = options.name.clone();
     if let Err(err) = crate::api::validate_name(&name) {
-        return console.fail(&err.to_string());
+        return console.fail(&format!("{err} (-p/--profile)"));
     }
+    let url_source = match &options.url {
+        Given::Flag(_) => "-u/--url",
+        Given::Env(name, _) => name,
+        Given::Ask => "the URL",
+    };
     let exists = match context.profile_exists(&name) {
         Ok(exists) => exists,
         Err(err) => return console.fail(&err.to_string()),
@@ -119,21 +124,20 @@ pub fn run(
             options.auth_type.as_str()
         ),
     );
-    if exists
-        && !options.force
-        && !console.confirm(&format!(
-            "Profile {} already exists. Overwrite?",
-            repr(&name)
-        ))
-    {
-        console.print("Aborted.\n");
-        return EXIT_FAILURE;
+    if exists && !options.force {
+        let question = format!("Profile {} already exists. Overwrite?", repr(&name));
+        if let Err(code) = console.confirm_or_abort(&question, "overwrite it") {
+            return code;
+        }
     }
-    let request = match ask_for_the_rest(console, options, exists) {
+    // Only a host that said so hides what is typed (a component cannot).
+    let hidden_input = env.get(HIDDEN_INPUT_VAR) == Some("1");
+    let request = match ask_for_the_rest(console, options, exists, hidden_input) {
         Ok(request) => request,
         Err(code) => return code,
     };
 
+    let given_url = request.url.clone().unwrap_or_default();
     let mut notes = Vec::new();
     let saved = context.save_profile(request, &mut |note| notes.push(note.to_string()));
     for note in notes {
@@ -150,7 +154,7 @@ pub fn run(
                 "Token verification failed: {err}. Profile not changed."
             ));
         }
-        Err(err) => return console.fail(&err.to_string()),
+        Err(err) => return console.fail(&advice(&err, url_source, &given_url)),
     };
     if !outcome.list_permission {
         let label = if outcome.profile.project.is_empty() {
@@ -161,17 +165,13 @@ pub fn run(
         console.log(
             Level::Warning,
             &format!(
-                "Warning: token is valid but sandboxes are disabled on {label} (no 'list' permission). The profile will be saved but no commands will work until the service is enabled."
+                "The token is valid but sandboxes are disabled on {label} (no 'list' permission): the profile is saved, but no command will work until the service is enabled there."
             ),
         );
     }
     console.log(
         Level::Info,
-        &format!(
-            "auth accepted, profile {} saved to -> {}",
-            repr(&name),
-            outcome.path
-        ),
+        &format!("Saved profile {} to {}", repr(&name), outcome.path),
     );
     for warning in &outcome.warnings {
         console.log(Level::Warning, warning);
@@ -179,12 +179,49 @@ pub fn run(
     EXIT_OK
 }
 
+const URL_PROMPT: &str = "URL: ";
+const PROJECT_PROMPT: &str = "Project ID: ";
+/// What gives the project instead of the prompt.
+const PROJECT_ADVICE: &str = "pass -P/--project or set CONTREE_PROJECT";
+
+/// A refusal of the core, in the words of this command's flags and
+/// variables: what to pass to get past it.
+fn advice(err: &AuthError, url_source: &str, url: &str) -> String {
+    match err {
+        AuthError::InvalidInput { field, message } => match field.as_str() {
+            "project" => format!("{message}: {PROJECT_ADVICE}"),
+            "token" => format!("{message}: {TOKEN_ADVICE}"),
+            // The core names the bad scheme; the user needs the flag.
+            "url" if message.contains("scheme") => format!(
+                "{url_source} needs a URL that starts with http:// or https:// (got {})",
+                repr(url)
+            ),
+            "url" => format!("{message}: check {url_source}"),
+            _ => message.clone(),
+        },
+        AuthError::AlreadyExists(name) => format!(
+            "Profile {} already exists: pass -y/--force to overwrite it",
+            repr(name)
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// What gives the token instead of the prompt.
+const TOKEN_ADVICE: &str = "pipe it with --token-stdin, or set CONTREE_TOKEN";
+
+/// Why `contree auth` will not ask for the token on this terminal.
+pub const VISIBLE_TOKEN_PROMPT: &str = "Not asking for the token here: this host would show it on the screen as it is typed. \
+     Pipe it with --token-stdin, set CONTREE_TOKEN (wasmtime run --env CONTREE_TOKEN), \
+     or run the `contree` launcher, which hides it";
+
 /// Token, URL and project, in the reference's order, prompting for what
 /// neither a flag nor the environment gave. `Err` is the exit code.
 fn ask_for_the_rest(
     console: &mut Console<'_, '_>,
     options: SaveOptions,
     exists: bool,
+    hidden_input: bool,
 ) -> Result<SaveRequest, i32> {
     let token = match options.token {
         TokenInput::Stdin => match console.read_stdin() {
@@ -193,35 +230,51 @@ fn ask_for_the_rest(
         },
         TokenInput::Given(given) => match given.take(console, "token") {
             Some(token) => token,
-            None => match console.ask(Prompt::Secret("Token: ")) {
+            // On a terminal whose echo nobody switches off, the token would
+            // show as it is typed: refuse, and say how to give it safely.
+            None if console.stdin_is_terminal() && !hidden_input => {
+                return Err(console.fail(VISIBLE_TOKEN_PROMPT));
+            }
+            None => match console.ask(Prompt::Secret(SECRET_PROMPT)) {
                 Some(token) => token,
                 None => {
-                    return Err(
-                        console.fail("no token given: standard input ended at the 'Token:' prompt")
-                    );
+                    return Err(console.ended_at(
+                        SECRET_PROMPT,
+                        "pipe the token with --token-stdin, or set CONTREE_TOKEN",
+                    ));
                 }
             },
         },
     };
+    // Refused before any other prompt: nothing else is worth asking for.
+    if token.trim().is_empty() {
+        return Err(console.fail(&format!("The token is empty: {TOKEN_ADVICE}")));
+    }
     let is_iam = options.auth_type == AuthType::Iam;
     let url = match options.url.take(console, "URL") {
         Some(url) => Some(url),
         // The core fills in the public API's URL.
         None if is_iam => None,
         None => match console
-            .ask(Prompt::Line("URL: "))
+            .ask(Prompt::Line(URL_PROMPT))
             .map(|u| u.trim().to_string())
         {
             Some(url) if !url.trim_end_matches('/').is_empty() => Some(url),
-            _ => return Err(console.fail("URL is required for JWT auth")),
+            Some(_) => {
+                return Err(
+                    console.fail("URL is required for JWT auth: pass -u/--url or set CONTREE_URL")
+                );
+            }
+            None => return Err(console.ended_at(URL_PROMPT, "pass -u/--url or set CONTREE_URL")),
         },
     };
     let project = if is_iam {
         match options.project.take(console, "project") {
             Some(project) => Some(project),
-            None => console
-                .ask(Prompt::Line("Project ID: "))
-                .map(|p| p.trim().to_string()),
+            None => match console.ask(Prompt::Line(PROJECT_PROMPT)) {
+                Some(project) => Some(project.trim().to_string()),
+                None => return Err(console.ended_at(PROJECT_PROMPT, PROJECT_ADVICE)),
+            },
         }
     } else {
         None
@@ -346,7 +399,7 @@ mod tests {
         assert_eq!(
             out.stderr,
             format!(
-                "[INFO] Setting token for profile 'default' (type: iam)\n[INFO] auth accepted, profile 'default' saved to -> {}\n",
+                "[INFO] Setting token for profile 'default' (type: iam)\n[INFO] Saved profile 'default' to {}\n",
                 cli.path("auth.ini")
             )
         );
@@ -424,21 +477,104 @@ mod tests {
         assert!(!out.stderr.contains("tok-ok"), "{}", out.stderr);
     }
 
+    /// Issue 20 item 4: every prompt on stderr, as getpass does; answers
+    /// piped on stdin still work, and stdout holds no prompt.
     #[test]
-    fn prompts_token_secretly_on_stderr_then_project_on_stdout() {
+    fn prompts_go_to_stderr_and_piped_answers_work() {
         let api = fake_api();
         let mut cli = Cli::new();
         cli.stdin("tok-ok\nproj-2\n");
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        // The secret prompt is the only stderr text without a newline after it.
         assert!(
-            out.stderr.contains("(type: iam)\nToken: [INFO]"),
+            out.stderr
+                .contains("(type: iam)\nToken: \nProject ID: \n[INFO] Saved"),
             "{}",
             out.stderr
         );
-        assert_eq!(out.stdout, "Project ID: ");
+        assert_eq!(out.stdout, "");
         assert_eq!(api.requests()[0].header("project"), Some("proj-2"));
+    }
+
+    /// Issue 20 item 4: a prompt that meets the end of input is one line
+    /// naming the flag or variable that gives the value; nothing is sent.
+    #[test]
+    fn end_of_input_at_any_prompt_names_the_flag_or_variable_instead() {
+        let api = fake_api();
+        let url = "http://127.0.0.1:9";
+        let cases: [(&[&str], &str); 3] = [
+            (
+                &["auth", "-u", url, "-P", "p"],
+                "Standard input ended at the 'Token' prompt: pipe the token with --token-stdin, or set CONTREE_TOKEN",
+            ),
+            (
+                &["auth", "--token", "tok-ok", "-u", url],
+                "Standard input ended at the 'Project ID' prompt: pass -P/--project or set CONTREE_PROJECT",
+            ),
+            (
+                &["auth", "--type", "jwt", "--token", "tok-ok"],
+                "Standard input ended at the 'URL' prompt: pass -u/--url or set CONTREE_URL",
+            ),
+        ];
+        for (argv, says) in cases {
+            let mut cli = Cli::new();
+            let out = cli.run(&api, argv);
+            assert_eq!(out.code, 1, "{argv:?}");
+            assert!(
+                out.stderr.ends_with(&format!(": \n[ERROR] {says}\n")),
+                "{argv:?}: {}",
+                out.stderr
+            );
+            assert_eq!(out.stdout, "");
+        }
+        let existing = Cli::new();
+        existing.write("auth.ini", "[profile:default]\ntoken = old\n");
+        let mut existing = existing;
+        let out = existing.run(&api, &saving("tok-ok", "p"));
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr.ends_with(
+                "[y/N] \n[ERROR] Aborted. Standard input ended at the 'Profile 'default' already exists. Overwrite?' question: pass -y/--force to overwrite it without asking\n"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(api.requests().is_empty());
+    }
+
+    /// Issue 20 item 1: where nobody hides what is typed, the token prompt
+    /// is refused before anything is asked or sent, naming the safe ways.
+    #[test]
+    fn on_a_terminal_the_token_is_asked_for_only_where_the_host_hides_it() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        cli.terminal(true).stdin("tok-ok\n");
+        let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(!out.stderr.contains("Token:"), "no prompt: {}", out.stderr);
+        assert!(
+            out.stderr
+                .ends_with(&format!("[ERROR] {VISIBLE_TOKEN_PROMPT}\n")),
+            "{}",
+            out.stderr
+        );
+        for way in ["--token-stdin", "CONTREE_TOKEN", "launcher"] {
+            assert!(VISIBLE_TOKEN_PROMPT.contains(way), "{way}");
+        }
+        assert!(api.requests().is_empty());
+        assert!(!cli.exists("auth.ini"));
+
+        // The launcher says it hides the token: the prompt is shown.
+        cli.env(HIDDEN_INPUT_VAR, "1");
+        let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stderr.contains(SECRET_PROMPT), "{}", out.stderr);
+
+        // A pipe is not a person typing: the line is read as before.
+        let mut piped = Cli::new();
+        piped.stdin("tok-ok\n");
+        let out = piped.run(&api, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
     }
 
     #[test]
@@ -448,7 +584,12 @@ mod tests {
         cli.stdin("tok-ok\nhttp://127.0.0.1:9/\n");
         let out = cli.run(&api, &["auth", "--type", "jwt"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert_eq!(out.stdout, "URL: ");
+        assert!(
+            out.stderr.contains("Token: \nURL: \n[INFO]"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
         assert!(cli.read("auth.ini").contains("type = jwt\n"));
         assert!(!cli.read("auth.ini").contains("project"));
 
@@ -457,8 +598,9 @@ mod tests {
         let out = empty.run(&api, &["auth", "--type", "jwt"]);
         assert_eq!(out.code, 1);
         assert!(
-            out.stderr
-                .ends_with("[ERROR] URL is required for JWT auth\n"),
+            out.stderr.ends_with(
+                "[ERROR] URL is required for JWT auth: pass -u/--url or set CONTREE_URL\n"
+            ),
             "{}",
             out.stderr
         );
@@ -506,17 +648,18 @@ mod tests {
             let out = cli.run(&api, &saving("tok-ok", "p"));
             assert_eq!(out.code, code, "{answer:?}: {}", out.stderr);
             assert!(
-                out.stdout
-                    .starts_with("Profile 'default' already exists. Overwrite? [y/N] "),
+                out.stderr
+                    .contains("Profile 'default' already exists. Overwrite? [y/N] "),
                 "{}",
-                out.stdout
+                out.stderr
             );
             assert!(
                 out.stderr
                     .contains("[INFO] Updating token for profile 'default'")
             );
             if code == 1 {
-                assert!(out.stdout.ends_with("Aborted.\n"), "{}", out.stdout);
+                assert!(out.stderr.contains("Aborted."), "{}", out.stderr);
+                assert_eq!(out.stdout, "");
                 assert_eq!(cli.read("auth.ini"), "[profile:default]\ntoken = old\n");
             } else {
                 assert!(cli.read("auth.ini").contains("token = tok-ok"));
@@ -552,7 +695,7 @@ mod tests {
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(
             out.stderr.contains(
-                "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission)."
+                "[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission)"
             ),
             "{}",
             out.stderr
@@ -566,19 +709,19 @@ mod tests {
         let cases: [(&[&str], &str); 4] = [
             (
                 &["auth", "--token", "tok-ok", "-u", "http://127.0.0.1:9"],
-                "No project configured for IAM profile 'default'. Run `contree auth` first.",
+                "pass -P/--project or set CONTREE_PROJECT",
             ),
             (
                 &["auth", "--token", " ", "-P", "p"],
-                "No token configured for profile 'default'",
+                "[ERROR] The token is empty: pipe it with --token-stdin, or set CONTREE_TOKEN\n",
             ),
             (
                 &["auth", "--token", "tok-ok", "-P", "p", "-u", "ftp://h"],
-                "unsupported base_url scheme 'ftp' in 'ftp://h': use http:// or https://",
+                "[ERROR] -u/--url needs a URL that starts with http:// or https:// (got 'ftp://h')\n",
             ),
             (
                 &["auth", "-p", "a/b", "--token", "tok-ok", "-P", "p"],
-                "invalid profile name 'a/b'",
+                "[ERROR] Invalid profile name 'a/b'",
             ),
         ];
         for (argv, message) in cases {
@@ -588,5 +731,117 @@ mod tests {
             assert!(out.stderr.contains(message), "{argv:?}: {}", out.stderr);
         }
         assert!(api.requests().is_empty());
+    }
+
+    /// Issue 20 item 3: an empty token is refused before any other prompt;
+    /// a URL without a scheme names the variable it came from; an empty
+    /// project answer says which flag or variable gives it.
+    #[test]
+    fn refusals_say_what_to_pass_next() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        cli.stdin("\nproj\n");
+        let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
+        assert_eq!(out.code, 1);
+        assert!(!out.stderr.contains("Project ID"), "{}", out.stderr);
+        assert!(
+            out.stderr.ends_with(
+                "[ERROR] The token is empty: pipe it with --token-stdin, or set CONTREE_TOKEN\n"
+            ),
+            "{}",
+            out.stderr
+        );
+
+        let mut cli = Cli::new();
+        cli.env("CONTREE_URL", "example.com");
+        let out = cli.run(&api, &["auth", "--token", "tok-ok", "-P", "p"]);
+        assert!(
+            out.stderr.ends_with("[ERROR] CONTREE_URL needs a URL that starts with http:// or https:// (got 'example.com')\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("base_url"), "{}", out.stderr);
+
+        let mut cli = Cli::new();
+        cli.stdin("\n");
+        let out = cli.run(
+            &api,
+            &["auth", "--token", "tok-ok", "-u", "http://127.0.0.1:9"],
+        );
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr
+                .ends_with("for IAM profile 'default': pass -P/--project or set CONTREE_PROJECT\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("Run `contree auth`"), "{}", out.stderr);
+        assert!(api.requests().is_empty());
+    }
+
+    /// Issue 20 item 2: a folder the file cannot be written in is found
+    /// out before the token is sent anywhere.
+    #[test]
+    fn save_checks_it_can_write_before_sending_the_token() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        std::os::unix::fs::symlink("nowhere", cli.path("gone")).unwrap();
+        let config = cli.path("gone/auth.ini");
+        let argv = [
+            "-c",
+            config.as_str(),
+            "auth",
+            "--token",
+            "tok-ok",
+            "-u",
+            "http://127.0.0.1:9",
+            "-P",
+            "p",
+        ];
+        let out = cli.run(&api, &argv);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.ends_with(&format!(
+                "[ERROR] Cannot write the config in {}: {} is not a directory; nothing was sent\n",
+                cli.path("gone"),
+                cli.path("gone")
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(api.requests().is_empty(), "the token was sent");
+        // A folder that is there and writable: the probe leaves nothing behind.
+        let out = cli.run(&api, &saving("tok-ok", "p"));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let names: Vec<_> = std::fs::read_dir(cli.path(""))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
+    /// Issue 20 item 3: no doubled label, no `saved to ->`.
+    #[test]
+    fn success_and_warning_lines_read_plainly() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        let out = cli.run(&api, &saving("tok-nolist", "proj-9"));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission): the profile is saved"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.ends_with(&format!(
+                "[INFO] Saved profile 'default' to {}\n",
+                cli.path("auth.ini")
+            )),
+            "{}",
+            out.stderr
+        );
+        for bad in ["Warning: ", "-> ", "auth accepted"] {
+            assert!(!out.stderr.contains(bad), "{bad}: {}", out.stderr);
+        }
     }
 }

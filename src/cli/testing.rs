@@ -45,6 +45,7 @@ pub struct Cli {
     home: tempfile::TempDir,
     env: Vec<(String, String)>,
     stdin: String,
+    terminal: bool,
 }
 
 impl Cli {
@@ -62,6 +63,7 @@ impl Cli {
             home,
             env,
             stdin: String::new(),
+            terminal: false,
         }
     }
 
@@ -73,6 +75,12 @@ impl Cli {
 
     pub fn stdin(&mut self, text: &str) -> &mut Cli {
         self.stdin = text.to_string();
+        self
+    }
+
+    /// Whether the next runs' stdin is a terminal (a person typing).
+    pub fn terminal(&mut self, terminal: bool) -> &mut Cli {
+        self.terminal = terminal;
         self
     }
 
@@ -105,6 +113,7 @@ impl Cli {
             stdout: &mut stdout,
             stderr: &mut stderr,
             stdout_is_terminal: false,
+            stdin_is_terminal: self.terminal,
         };
         let code = run(&argv, &env, &mut io, transport);
         Ran {

@@ -1,7 +1,7 @@
 //! The environment the host passed in, and where the config directory is.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The variables that name the config home, in the order they are tried
 /// (the launcher passes exactly these through).
@@ -13,12 +13,20 @@ pub const TOKEN_VARS: &[&str] = &["CONTREE_TOKEN", "NEBIUS_API_KEY"];
 pub const URL_VARS: &[&str] = &["CONTREE_URL"];
 pub const PROJECT_VARS: &[&str] = &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"];
 
+/// Set to `1` by a host that switches terminal echo off while the token is
+/// typed (the `contree` launcher does). A component cannot do it itself, so
+/// without this promise the token is never asked for on a terminal.
+pub const HIDDEN_INPUT_VAR: &str = "CONTREE_HIDDEN_INPUT";
+
 /// Environment variables, as the component received them, and the
 /// directories the host preopened (their guest paths).
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<String, String>,
     preopens: Vec<PathBuf>,
+    /// Whether files are reached only through `preopens` (under WASI); a
+    /// native run (the unit tests) reaches every path.
+    sandboxed: bool,
 }
 
 impl Environment {
@@ -26,13 +34,51 @@ impl Environment {
         Environment {
             vars: vars.into_iter().collect(),
             preopens: Vec::new(),
+            sandboxed: false,
         }
     }
 
     /// The guest paths of the directories the host preopened.
+    /// Files are then reached only through them, as under WASI.
     pub fn with_preopens(mut self, preopens: impl IntoIterator<Item = PathBuf>) -> Self {
         self.preopens = preopens.into_iter().collect();
+        self.sandboxed = true;
         self
+    }
+
+    /// Whether `dir` can be opened: WASI opens a path only through a
+    /// preopened directory that holds it (an absolute path by its prefix, a
+    /// relative one through `.`).
+    pub fn reachable(&self, dir: &Path) -> bool {
+        !self.sandboxed
+            || self
+                .preopens
+                .iter()
+                .any(|open| dir.starts_with(open) || (open == Path::new(".") && dir.is_relative()))
+    }
+
+    /// `Ok` when `dir` (the directory of the config, named by `source`: a
+    /// variable or `-c`) is [`reachable`](Self::reachable); otherwise one
+    /// line saying which directory to grant. Every command fails on it,
+    /// before anything is read, asked or sent: without it `ls` would see no
+    /// profiles and `save` would verify a token it cannot write.
+    pub fn check_reachable(&self, dir: &Path, source: &str) -> Result<(), String> {
+        if self.reachable(dir) {
+            return Ok(());
+        }
+        let dir = crate::sanitize::escape_controls(&dir.to_string_lossy()).into_owned();
+        Err(format!(
+            "cannot reach the config directory {dir} (from {source}): the host grants no directory that holds it; \
+             create it and pass it to the host: mkdir -p {dir} && wasmtime run --dir {dir} ..."
+        ))
+    }
+
+    /// The variable the config home comes from (see [`Environment::contree_home`]).
+    pub fn home_source(&self) -> &'static str {
+        HOME_VARIABLES
+            .into_iter()
+            .find(|name| self.get(name).is_some())
+            .unwrap_or("the only preopened directory")
     }
 
     /// A variable's value; an empty one counts as unset, as `os.getenv(x) or ...` does.
@@ -162,6 +208,43 @@ mod tests {
             let e = preopened(&[(var, "/v")], &["/granted"]);
             assert_eq!(e.contree_home(), Some(PathBuf::from(expected)), "{var}");
         }
+    }
+
+    /// Issue 20 item 2: a home the host did not grant is an error naming
+    /// the `--dir` to pass, not an empty config.
+    #[test]
+    fn a_config_home_no_preopen_holds_is_reported_with_the_dir_to_pass() {
+        let granted = preopened(&[("HOME", "/h")], &["/h/.config/contree"]);
+        let home = granted.contree_home().unwrap();
+        assert_eq!(
+            granted.check_reachable(&home, granted.home_source()),
+            Ok(())
+        );
+        let parent = preopened(&[("HOME", "/h")], &["/h"]);
+        assert!(parent.reachable(&parent.contree_home().unwrap()));
+        let root = preopened(&[("HOME", "/h")], &["/"]);
+        assert!(root.reachable(Path::new("/h/.config/contree")));
+
+        let elsewhere = preopened(&[("HOME", "/h")], &["/tmp/x", "/h/.config/contreex"]);
+        let home = elsewhere.contree_home().unwrap();
+        let message = elsewhere
+            .check_reachable(&home, elsewhere.home_source())
+            .unwrap_err();
+        assert!(message.contains("(from HOME)"), "{message}");
+        assert!(message.contains("--dir /h/.config/contree "), "{message}");
+        assert!(!message.contains('\n'));
+        let none = preopened(&[("CONTREE_HOME", "/c\u{1b}[2J")], &[]);
+        let message = none
+            .check_reachable(&none.contree_home().unwrap(), none.home_source())
+            .unwrap_err();
+        assert!(
+            message.contains("/c\\x1b[2J (from CONTREE_HOME)"),
+            "{message}"
+        );
+        // Relative paths go through `.`; natively every path is reachable.
+        assert!(preopened(&[], &["."]).reachable(Path::new("cfg")));
+        assert!(!preopened(&[], &["."]).reachable(Path::new("/abs")));
+        assert!(env(&[]).reachable(Path::new("/anywhere")));
     }
 
     #[test]

@@ -476,6 +476,7 @@ fn the_cli_dispatches_mcp_to_the_server() {
         stdout: &mut stdout,
         stderr: &mut stderr,
         stdout_is_terminal: false,
+        stdin_is_terminal: false,
     };
     let api = FakeTransport::new(answer);
     let args: Vec<String> = ["contree", "mcp"].map(String::from).to_vec();

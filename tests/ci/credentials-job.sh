@@ -13,12 +13,15 @@ set -euo pipefail
 umask 077 # WASI cannot set file modes: keep the token file private
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
-grants=(-S http --dir "$home" --env CONTREE_HOME="$home" --env CONTREE_TOKEN --env CONTREE_PROJECT)
+# CONTREE_PRIVATE_FILES=1: the umask above keeps auth.ini private (no warning).
+grants=(-S http --dir "$home" --env CONTREE_HOME="$home" --env CONTREE_PRIVATE_FILES=1
+    --env CONTREE_TOKEN --env CONTREE_PROJECT)
 [[ -n "${CONTREE_URL:-}" ]] && grants+=(--env CONTREE_URL)
 contree() {
     "${WASMTIME:-wasmtime}" run "${grants[@]}" "${CONTREE_AUTH_WASM:-contree_auth.wasm}" "$@"
 }
 # Verify the token with whoami and save it: exit 1, with the reason, if rejected.
-contree auth --profile ci -y
+# No input: a missing secret fails at once, naming the variable to set.
+contree auth --profile ci -y </dev/null
 # Then exit 1 unless the profile is `ok` (it has the `list` permission), saying why.
 contree -f json auth ls --check ci

@@ -85,12 +85,13 @@ fn log_level_filters_stderr() {
     let info = run(&sb, &["auth", "ls", "-O"]);
     assert_has(
         &info.stderr,
-        "[INFO] Configured profiles (* stands for active)",
+        // Issue 20 item 3: no `*` promised that the table does not show.
+        "[INFO] Configured profiles\n",
     );
     let quiet = run(&sb, &["-L", "error", "auth", "ls", "-O"]);
     assert_eq!(quiet.stderr, "");
     let debug = run(&sb, &["--log-level", "debug", "auth", "ls"]);
-    assert_has(&debug.stderr, "[DEBUG] profile 'a': error:");
+    assert_has(&debug.stderr, "[DEBUG] Profile 'a': error:");
 }
 
 #[test]

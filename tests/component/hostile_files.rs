@@ -81,7 +81,8 @@ fn remove_refuses_names_from_files_that_are_paths_and_deletes_nothing() {
         let out = run(&sb, &["auth", "rm", &name, "-y"]);
         assert_eq!(out.code, 1, "{name}: {}", out.stderr);
         assert!(
-            out.stderr.contains("invalid profile name")
+            // The CLI starts every message with a capital (issue 20 item 3).
+            out.stderr.contains("[ERROR] Invalid profile name")
                 && out.stderr.contains("nothing was removed"),
             "{name}: {}",
             out.stderr

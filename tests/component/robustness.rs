@@ -146,10 +146,11 @@ fn hostile_files_are_one_line_errors() {
         "{}",
         out.stderr
     );
+    // The listing's INFO line now follows a successful read (issue 20 item 3).
     assert_eq!(
         out.stderr.lines().count(),
-        2,
-        "INFO + one ERROR line: {}",
+        1,
+        "one ERROR line: {}",
         out.stderr
     );
     let sb = Sandbox::new();

@@ -42,7 +42,7 @@ fn save_verifies_with_whoami_then_writes_the_reference_layout() {
         "[INFO] Setting token for profile 'default' (type: iam)",
     );
     let saved = format!(
-        "[INFO] auth accepted, profile 'default' saved to -> {}",
+        "[INFO] Saved profile 'default' to {}",
         sb.path("auth.ini").display()
     );
     assert_has(&out.stderr, &saved);
@@ -125,7 +125,7 @@ fn jwt_prompts_for_url_and_an_empty_answer_is_an_error() {
     let jwt = Save::bare().token(&token("ok")).jwt();
     let out = jwt.run_with_stdin(&sb, "\n");
     assert_eq!(out.code, 1);
-    assert_has(&out.stdout, "URL: ");
+    assert_has(&out.stderr, "URL: ");
     assert_has(&out.stderr, "[ERROR] URL is required for JWT auth");
     let out = jwt.run_with_stdin(&sb, &format!("{}\n", api.url()));
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -191,11 +191,13 @@ fn existing_profile_asks_before_overwriting_and_anything_but_y_aborts() {
     for answer in ["n\n", "\n", "", "no\n"] {
         let out = again(answer);
         assert_eq!(out.code, 1, "answer {answer:?}");
+        // Issue 20 item 4: prompts go to stderr, stdout stays data.
         assert_has(
-            &out.stdout,
+            &out.stderr,
             "Profile 'work' already exists. Overwrite? [y/N] ",
         );
-        assert_has(&out.stdout, "Aborted.");
+        assert_has(&out.stderr, "Aborted.");
+        assert_eq!(out.stdout, "");
         assert_eq!(sb.read_file("auth.ini").unwrap(), before);
     }
     let out = again("Y\n");
@@ -213,17 +215,17 @@ fn bad_input_is_rejected_before_any_request() {
         (
             save.clone().token(""),
             "\n",
-            "No token configured for profile 'default'",
+            "The token is empty: pipe it with --token-stdin, or set CONTREE_TOKEN",
         ),
         (
             save.clone().no_project(),
             "\n",
-            "No project configured for IAM profile 'default'",
+            "No project given for IAM profile 'default': pass -P/--project or set CONTREE_PROJECT",
         ),
         (
             save.clone().url("ftp://h"),
             "",
-            "unsupported base_url scheme 'ftp'",
+            "-u/--url needs a URL that starts with http:// or https:// (got 'ftp://h')",
         ),
         (save.clone().url("https://"), "", "base_url has no hostname"),
         (
@@ -303,7 +305,7 @@ fn no_list_permission_warns_and_still_saves() {
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert_has(
             &out.stderr,
-            "[WARNING] Warning: token is valid but sandboxes are disabled on proj-9 (no 'list' permission).",
+            "[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission): the profile is saved",
         );
         assert!(
             sb.read_file("auth.ini")
@@ -361,7 +363,10 @@ fn end_of_input_at_the_token_prompt_is_a_clear_error() {
     let out = run_with_stdin(&sb, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"], "");
     assert_eq!(out.code, 1);
     assert_has(&out.stderr, "Token: ");
-    assert_has(&out.stderr, "[ERROR] no token given");
+    assert_has(
+        &out.stderr,
+        "[ERROR] Standard input ended at the 'Token' prompt: pipe the token with --token-stdin, or set CONTREE_TOKEN",
+    );
 }
 
 #[test]

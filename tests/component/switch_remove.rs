@@ -32,7 +32,11 @@ fn switch_to_a_missing_profile_fails() {
     let before = sb.read_file("auth.ini").unwrap();
     let out = run(&sb, &["auth", "switch", "ghost"]);
     assert_eq!(out.code, 1);
-    assert_has(&out.stderr, "[ERROR] profile 'ghost' does not exist");
+    // Issue 20 item 3: the same words as `rm`, and what to do next.
+    assert_has(
+        &out.stderr,
+        "[ERROR] Profile 'ghost' does not exist: `contree auth ls` lists the profiles",
+    );
     assert_eq!(sb.read_file("auth.ini").unwrap(), before);
 }
 
@@ -43,11 +47,13 @@ fn remove_asks_and_anything_but_y_aborts() {
     for answer in ["", "\n", "n\n"] {
         let out = run_with_stdin(&sb, &["auth", "remove", "a"], answer);
         assert_eq!(out.code, 1);
+        // Issue 20 item 4: prompts go to stderr, stdout stays data.
         assert!(
-            out.stdout.contains("Remove profile 'a'? [y/N] ") && out.stdout.contains("Aborted."),
+            out.stderr.contains("Remove profile 'a'? [y/N] ") && out.stderr.contains("Aborted."),
             "{}",
-            out.stdout
+            out.stderr
         );
+        assert_eq!(out.stdout, "");
     }
     assert_eq!(sb.read_file("auth.ini").unwrap(), before);
     let out = run_with_stdin(&sb, &["auth", "remove", "a"], "y\n");

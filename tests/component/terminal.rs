@@ -1,14 +1,19 @@
 //! SPEC §1 "the token is prompted without echo": the native launcher on a
 //! real terminal (tmux). The typed token never shows, and echo comes back
 //! however the launcher ends, a signal included.
+//!
+//! Issue 20 item 10: transcripts of a newcomer's flows, each driven through
+//! a real terminal under the launcher AND the stock `wasmtime` CLI,
+//! asserting what the user sees: the prompt, the echo or its absence, the
+//! message, the exit code.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use contree_host::{MockApi, Sandbox};
+use contree_host::{MockApi, Sandbox, component_path, wasmtime_cli};
 
-use crate::common::{SECRET_MARK, require_tool, token};
+use crate::common::{SECRET_MARK, assert_no_token, require_tool, save, token};
 
 /// A detached tmux server of its own (socket in the sandbox), one pane
 /// running `command` under `sh`.
@@ -55,7 +60,8 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-t", &self.session, "-p"]);
+        // -J: a long line the pane wrapped is read back as one.
+        let out = self.cmd(&["capture-pane", "-J", "-t", &self.session, "-p"]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -190,4 +196,431 @@ fn echo_is_restored_when_a_signal_ends_the_launcher_at_the_token_prompt() {
             "SIG{name}: nothing saved"
         );
     }
+}
+
+/// Which program the pane runs: the launcher, or the stock wasmtime CLI with
+/// the README's grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Host {
+    Launcher,
+    Stock,
+}
+
+const HOSTS: [Host; 2] = [Host::Launcher, Host::Stock];
+
+/// `'text'` for `sh`.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The shell command that runs `contree ARGS` on `host` with `env`, for the
+/// config home of `sb` (`None` when the stock CLI is not available).
+fn host_command(sb: &Sandbox, host: Host, env: &[(&str, &str)], args: &[&str]) -> Option<String> {
+    let home = sb.home().display().to_string();
+    let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    let args = args.join(" ");
+    match host {
+        Host::Launcher => {
+            let cache = contree_host::test_cache_dir()
+                .parent()
+                .unwrap_or(Path::new("/"));
+            let env: Vec<String> = env
+                .iter()
+                .map(|(k, v)| quote(&format!("{k}={v}")))
+                .collect();
+            Some(format!(
+                "env -i HOME={home} CONTREE_HOME={home} XDG_CACHE_HOME={cache} TERM=xterm {env} {bin} {args}",
+                cache = cache.display(),
+                env = env.join(" "),
+                bin = env!("CARGO_BIN_EXE_contree"),
+            ))
+        }
+        Host::Stock => {
+            let wasmtime = wasmtime_cli()?;
+            let env: Vec<String> = env
+                .iter()
+                .map(|(k, v)| format!("--env {}", quote(&format!("{k}={v}"))))
+                .collect();
+            Some(format!(
+                "env -i HOME={home} TERM=xterm {wasmtime} run -S http --dir {home} --env CONTREE_HOME={home} {env} {wasm} {args}",
+                wasmtime = wasmtime.display(),
+                env = env.join(" "),
+                wasm = component_path().display(),
+            ))
+        }
+    }
+}
+
+/// What one run showed on the terminal.
+struct Transcript {
+    screen: String,
+    code: i32,
+}
+
+/// One step of a conversation: wait until the screen shows `prompt`, check
+/// that echo is on or off as `echo` says (when given), then type `keys`
+/// (`None`: send the end of input, Ctrl-D).
+struct Step<'a> {
+    prompt: &'a str,
+    echo: Option<bool>,
+    keys: Option<&'a str>,
+}
+
+fn step<'a>(prompt: &'a str, echo: Option<bool>, keys: Option<&'a str>) -> Step<'a> {
+    Step { prompt, echo, keys }
+}
+
+/// Runs `command` on a fresh terminal, plays `steps`, and returns the screen
+/// and the exit status once the command ended. `None` without tmux.
+fn transcript(sb: &Sandbox, tag: &str, command: &str, steps: &[Step<'_>]) -> Option<Transcript> {
+    let pane = format!("{command}; echo EXIT=$?; sleep 30");
+    let tmux = Tmux::start(sb, tag, &pane)?;
+    for s in steps {
+        tmux.wait_for(s.prompt);
+        if let Some(echo) = s.echo {
+            tmux.wait_until(&format!("echo {echo} at {:?}", s.prompt), || {
+                tmux.echo_is_on() == echo
+            });
+        }
+        match s.keys {
+            Some(keys) => {
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "-l", keys]);
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "Enter"]);
+            }
+            None => {
+                tmux.cmd(&["send-keys", "-t", &tmux.session, "C-d"]);
+            }
+        }
+    }
+    tmux.wait_for("EXIT=");
+    let screen = tmux.screen();
+    assert!(
+        tmux.echo_is_on(),
+        "{tag}: echo is back after the run: {screen}"
+    );
+    let code = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("EXIT="))
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{tag}: no exit status: {screen}"));
+    assert_no_token(tag, &screen);
+    Some(Transcript { screen, code })
+}
+
+/// Runs one flow on both hosts, each on a fresh config home that `setup`
+/// fills, and hands each transcript to `check` with its home. A host whose
+/// tool is missing is skipped (which fails under `CI=true`).
+fn on_each_host(
+    tag: &str,
+    setup: impl Fn(&Sandbox),
+    env: &[(&str, &str)],
+    args: &[&str],
+    steps: &[Step<'_>],
+    check: impl Fn(Host, &Sandbox, &Transcript),
+) {
+    for host in HOSTS {
+        let sb = Sandbox::new();
+        setup(&sb);
+        let Some(command) = host_command(&sb, host, env, args) else {
+            continue;
+        };
+        let tag = format!("{tag}-{host:?}").to_lowercase();
+        if let Some(t) = transcript(&sb, &tag, &command, steps) {
+            check(host, &sb, &t);
+        }
+    }
+}
+
+/// Two profiles, `a` (active) and `b`, saved through the mock.
+fn two_profiles(api: &MockApi) -> impl Fn(&Sandbox) + '_ {
+    move |sb| {
+        save(sb, api, "a", "ok");
+        save(sb, api, "b", "ok");
+        let out = crate::common::run(sb, &["auth", "switch", "a"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+}
+
+fn no_setup(_: &Sandbox) {}
+
+/// Issue 20 item 4: on a terminal the project prompt is on screen with
+/// echo on (the launcher hides only the token), the typed answer shows,
+/// and Ctrl-D at the prompt is one line naming the flag and variable.
+#[test]
+fn transcript_plain_prompts_echo_and_end_of_input_names_the_flag() {
+    let api = MockApi::start();
+    let url = api.url();
+    let tok = token("ok");
+    let args = ["auth", "--token", tok.as_str(), "-u", url.as_str()];
+    on_each_host(
+        "project",
+        no_setup,
+        &[],
+        &args,
+        &[step("Project ID:", Some(true), Some("typed-proj"))],
+        |host, sb, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("Project ID: typed-proj"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(
+                t.screen.contains("[INFO] Saved profile 'default' to "),
+                "{}",
+                t.screen
+            );
+            assert!(
+                sb.read_file("auth.ini")
+                    .unwrap()
+                    .contains("project = typed-proj")
+            );
+        },
+    );
+    on_each_host(
+        "project-eof",
+        no_setup,
+        &[],
+        &args,
+        &[step("Project ID:", Some(true), None)],
+        |host, sb, t| {
+            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("[ERROR] Standard input ended at the 'Project ID' prompt: pass -P/--project or set CONTREE_PROJECT"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(sb.read_file("auth.ini").is_none());
+        },
+    );
+}
+
+/// Issue 20 items 3 and 7 on a terminal: the overwrite question, `rm` of
+/// the active profile naming its successor, `switch` to a missing profile.
+#[test]
+fn transcript_questions_and_state_changes_are_said_aloud() {
+    let api = MockApi::start();
+    on_each_host(
+        "rm-active",
+        two_profiles(&api),
+        &[],
+        &["auth", "rm", "a"],
+        &[step("Remove profile 'a'? [y/N]", Some(true), Some("y"))],
+        |host, sb, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("Remove profile 'a'? [y/N] y"),
+                "{}",
+                t.screen
+            );
+            assert!(
+                t.screen
+                    .contains("[INFO] Removed profile 'a'\n[INFO] The active profile is now 'b'"),
+                "{host:?}: {}",
+                t.screen
+            );
+            assert!(sb.read_file("auth.ini").unwrap().contains("profile = b"));
+        },
+    );
+    on_each_host(
+        "switch-missing",
+        two_profiles(&api),
+        &[("CONTREE_PROFILE", "b")],
+        &["auth", "switch", "nope"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains(
+                    "[ERROR] Profile 'nope' does not exist: `contree auth ls` lists the profiles"
+                ),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "switch-overridden",
+        two_profiles(&api),
+        &[("CONTREE_PROFILE", "a")],
+        &["auth", "switch", "b"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(t.screen.contains("[WARNING] CONTREE_PROFILE='a' overrides it in this environment: unset CONTREE_PROFILE to use 'b'"), "{host:?}: {}", t.screen);
+        },
+    );
+}
+
+/// Issue 20 item 5 and issue 15 item 7 on a terminal: a global option after
+/// the subcommand works; an option that does nothing is a usage error
+/// (exit 2); a pasted token and escape sequences in an argument never
+/// reach the screen.
+#[test]
+fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
+    let api = MockApi::start();
+    on_each_host(
+        "globals",
+        two_profiles(&api),
+        &[],
+        &["auth", "ls", "-f", "json", "--offline"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("\"name\": \"a\""),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "idle",
+        no_setup,
+        &[],
+        &["auth", "-p", "e", "ls"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen
+                    .contains("-p/--profile is an option of `contree auth`"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    let tok = token("ok");
+    on_each_host(
+        "pasted",
+        no_setup,
+        &[],
+        &["auth", tok.as_str()],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("<token sha256:"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+    on_each_host(
+        "escapes",
+        no_setup,
+        &[],
+        &["auth", "\u{1b}[2J\u{1b}]0;pwned\u{7}x"],
+        &[],
+        |host, _, t| {
+            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
+            assert!(
+                t.screen.contains("\\x1b[2J\\x1b]0;pwned\\x07x"),
+                "{host:?}: {}",
+                t.screen
+            );
+        },
+    );
+}
+
+/// Issue 20 item 6: `contree agent`, the page the help's agent note
+/// names, is there on both hosts.
+#[test]
+fn transcript_contree_agent_prints_the_guide() {
+    on_each_host("agent", no_setup, &[], &["agent"], &[], |host, _, t| {
+        assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+        // The end of the page (the pane shows its last 20 lines).
+        assert!(
+            t.screen.contains("See `contree mcp --help`."),
+            "{host:?}: {}",
+            t.screen
+        );
+    });
+}
+
+/// Issue 20 item 2 on a terminal: the stock CLI run without a `--dir` for
+/// the config home the environment names fails with one line naming it;
+/// the launcher grants its home itself, so the same command lists.
+#[test]
+fn transcript_a_config_home_the_host_did_not_grant_is_named() {
+    let sb = Sandbox::new();
+    let Some(launcher) = host_command(&sb, Host::Launcher, &[], &["auth", "ls"]) else {
+        return;
+    };
+    if let Some(t) = transcript(&sb, "home-launcher", &launcher, &[]) {
+        assert_eq!(t.code, 0, "{}", t.screen);
+        assert!(t.screen.contains("No profiles configured."), "{}", t.screen);
+    }
+    let Some(wasmtime) = wasmtime_cli() else {
+        return;
+    };
+    let home = sb.home().display().to_string();
+    let stock = format!(
+        "env -i TERM=xterm {wasmtime} run -S http --dir {home} --env HOME={home}-elsewhere {wasm} auth ls",
+        wasmtime = wasmtime.display(),
+        wasm = component_path().display(),
+    );
+    if let Some(t) = transcript(&sb, "home-stock", &stock, &[]) {
+        assert_eq!(t.code, 1, "{}", t.screen);
+        assert!(
+            t.screen
+                .contains(&format!("--dir {home}-elsewhere/.config/contree ")),
+            "{}",
+            t.screen
+        );
+        assert!(
+            !t.screen.contains("No profiles configured."),
+            "{}",
+            t.screen
+        );
+    }
+}
+
+/// Issue 20 item 1: under the stock wasmtime CLI the typed token would be
+/// shown, so no token prompt appears there: one line names the safe ways.
+/// The launcher, which hides it, asks with echo off.
+#[test]
+fn transcript_the_token_prompt_is_hidden_or_refused_never_echoed() {
+    let api = MockApi::start();
+    let url = api.url();
+    let args = ["auth", "-u", url.as_str(), "-P", "proj"];
+    let tok = token("ok");
+    let sb = Sandbox::new();
+    let Some(launcher) = host_command(&sb, Host::Launcher, &[], &args) else {
+        return;
+    };
+    let Some(t) = transcript(
+        &sb,
+        "token-launcher",
+        &launcher,
+        &[step("Token:", Some(false), Some(&tok))],
+    ) else {
+        return;
+    };
+    assert_eq!(t.code, 0, "{}", t.screen);
+    assert!(!t.screen.contains(SECRET_MARK), "echoed: {}", t.screen);
+    assert!(sb.read_file("auth.ini").unwrap().contains(&tok));
+
+    let sb = Sandbox::new();
+    let Some(stock) = host_command(&sb, Host::Stock, &[], &args) else {
+        return;
+    };
+    let Some(t) = transcript(&sb, "token-stock", &stock, &[]) else {
+        return;
+    };
+    assert_eq!(t.code, 1, "{}", t.screen);
+    assert!(!t.screen.contains("Token:"), "no prompt: {}", t.screen);
+    for says in [
+        "[ERROR] Not asking for the token here",
+        "--token-stdin",
+        "CONTREE_TOKEN",
+        "launcher",
+    ] {
+        assert!(t.screen.contains(says), "{says}: {}", t.screen);
+    }
+    assert!(sb.read_file("auth.ini").is_none());
+    assert!(
+        api.requests().len() == 1,
+        "only the launcher's run asked whoami"
+    );
 }

@@ -235,7 +235,7 @@ fn a_json_body_that_is_not_an_object_is_saved_here_and_refused_by_python() {
     assert!(
         pair.ours
             .stderr
-            .contains("Warning: token is valid but sandboxes are disabled on p1"),
+            .contains("The token is valid but sandboxes are disabled on p1"),
         "{}",
         pair.dump()
     );
@@ -364,7 +364,7 @@ fn token_stdin_exists_here_only() {
 
 /// README "Differences": names Python writes even though they corrupt the
 /// file or a session path (`[`, `]`, `/`, `\`, newlines); ours refuses them.
-pub const OUR_BAD_NAME_ERROR: &str = "invalid profile name";
+pub const OUR_BAD_NAME_ERROR: &str = "Invalid profile name";
 
 #[test]
 fn names_that_corrupt_the_file_are_written_by_python_and_refused_here() {
@@ -516,3 +516,99 @@ fn the_plain_http_consent_key_is_read_past_by_python_and_dropped_on_its_rewrite(
         "{rows:?}"
     );
 }
+
+/// README "Differences", the message rows (issue 20 item 3): our log lines
+/// in the reference's words, so that the scenarios compare everything else
+/// line for line. Each rule is one documented difference:
+/// - every message starts with a capital (`switch` said `profile 'x' does
+///   not exist` where `rm` said `Profile`): compared from the second letter;
+/// - a message ends with what to do next (`: ...`, `; ...`): cut here;
+/// - `Saved profile 'x' to PATH` was `auth accepted, profile 'x' saved to -> PATH`;
+/// - the no-`list` warning has no doubled `Warning:` label;
+/// - `ls` names the active profile, where it promised a `*` no row shows;
+/// - state changes said aloud (the new active profile after `rm`, a
+///   `switch` that `CONTREE_PROFILE` overrides) are lines Python does not print.
+pub fn in_python_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if OUR_EXTRA_LINES.iter().any(|extra| body.starts_with(extra)) {
+            continue;
+        }
+        let mut body = body.to_string();
+        for (ours, python) in OUR_WORDS {
+            body = body.replace(ours, python);
+        }
+        if body.starts_with("[INFO] Configured profiles") {
+            body = "[INFO] Configured profiles (* stands for active)".to_string();
+        }
+        if let Some(saved) = body.strip_prefix("[INFO] Saved profile ")
+            && let Some((name, path)) = saved.rsplit_once("' to ")
+        {
+            body = format!("[INFO] auth accepted, profile {name}' saved to -> {path}");
+        }
+        for next_step in OUR_NEXT_STEPS {
+            if let Some(at) = body.find(next_step) {
+                body.truncate(at);
+            }
+        }
+        out.push_str(&body);
+        out.push_str(end);
+    }
+    out
+}
+
+/// A line for comparison: the case of the message's first letter aside.
+pub fn uncapitalized(line: &str) -> String {
+    match line.split_once("] ") {
+        Some((level, message)) => {
+            let mut chars = message.chars();
+            let first: String = chars
+                .next()
+                .map(|c| c.to_lowercase().collect())
+                .unwrap_or_default();
+            format!("{level}] {first}{}", chars.as_str())
+        }
+        None => line.to_string(),
+    }
+}
+
+/// `message` with its first letter in upper case, as ours starts every message.
+pub fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}", chars.as_str())
+}
+
+/// Lines only we print.
+const OUR_EXTRA_LINES: [&str; 2] = [
+    "[INFO] The active profile is now ",
+    "[WARNING] CONTREE_PROFILE=",
+];
+
+/// Our wording, and the reference's.
+const OUR_WORDS: [(&str, &str); 2] = [
+    (
+        "[WARNING] The token is valid but sandboxes are disabled on ",
+        "[WARNING] Warning: token is valid but sandboxes are disabled on ",
+    ),
+    (
+        " (no 'list' permission): the profile is saved, but no command will work until the service is enabled there.",
+        " (no 'list' permission). The profile will be saved but no commands will work until the service is enabled.",
+    ),
+];
+
+/// Where our advice on what to do next starts (cut for comparison).
+const OUR_NEXT_STEPS: [&str; 5] = [
+    ": check -u/--url",
+    ": `contree auth ls` lists the profiles",
+    ": pass -u/--url or set CONTREE_URL",
+    "; CONTREE_PROFILE names it",
+    "; choose one of the profiles below",
+];

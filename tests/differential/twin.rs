@@ -255,8 +255,15 @@ impl Pair {
     /// Both printed `message` (on stdout or stderr; home paths read `$CONTREE_HOME`).
     pub fn both_say(&self, message: &str) -> &Self {
         for (who, out) in [("python", &self.py), ("ours", &self.ours)] {
+            // Ours in the reference's words (README "Differences").
+            let capitalized = differences::capitalized(message);
+            let said = |text: &str| {
+                let ours = differences::in_python_words(text);
+                text.contains(message)
+                    || (who == "ours" && (ours.contains(message) || ours.contains(&capitalized)))
+            };
             assert!(
-                out.stdout.contains(message) || out.stderr.contains(message),
+                said(&out.stdout) || said(&out.stderr),
                 "{who} did not say {message:?}\n{}",
                 self.dump()
             );
@@ -267,16 +274,18 @@ impl Pair {
     /// Both logged the same lines at this level (`ERROR`, `WARNING`, `INFO`).
     pub fn same_log(&self, level: &str) -> &Self {
         let prefix = format!("[{level}]");
-        let lines = |out: &Outcome| -> Vec<String> {
-            out.stderr
+        // Ours in the reference's words, the case of each message's first
+        // letter aside (README "Differences").
+        let lines = |stderr: &str| -> Vec<String> {
+            stderr
                 .lines()
                 .filter(|l| l.starts_with(&prefix))
-                .map(str::to_string)
+                .map(differences::uncapitalized)
                 .collect()
         };
         assert_eq!(
-            lines(&self.ours),
-            lines(&self.py),
+            lines(&differences::in_python_words(&self.ours.stderr)),
+            lines(&self.py.stderr),
             "[{level}] lines differ (ours, python)\n{}",
             self.dump()
         );

@@ -14,6 +14,7 @@ pub mod terminal;
 use std::path::Path;
 
 use anyhow::Context;
+use contree_auth::workspace::{HIDDEN_INPUT_VAR, escape_controls};
 
 use crate::runner::{Outcome, RunSpec, Runner, Stdin};
 
@@ -52,15 +53,24 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
     let plan = plan(args, |name| std::env::var(name).ok(), cwd.as_deref())?;
     ensure_home(&plan.home)?;
     let runner = Runner::new(component, plan.cache_dir.as_deref())?;
+    #[cfg(unix)]
+    let echo = terminal::EchoControl::for_stdin();
+    let mut env = plan.env;
+    // The component asks for the token on a terminal only when told that
+    // the host hides it: the launcher can, where stdin is a terminal.
+    #[cfg(unix)]
+    if echo.is_some() {
+        env.push((HIDDEN_INPUT_VAR.to_string(), "1".to_string()));
+    }
     let spec = RunSpec {
         args: plan.args,
-        env: plan.env,
+        env,
         preopens: plan.preopens,
         stdin: Stdin::Inherit,
         capture: false,
     };
     #[cfg(unix)]
-    let outcome = match terminal::EchoControl::for_stdin() {
+    let outcome = match echo {
         Some(control) => runner.run_with(spec, |builder| control.watch(builder))?,
         None => runner.run(spec)?,
     };
@@ -72,13 +82,30 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
 
 fn report_trap(outcome: &Outcome) {
     if let Some(trap) = &outcome.trap {
+        let trap = escape_controls(trap);
         eprintln!("contree: internal error: the component crashed: {trap}");
     }
+}
+
+/// The one line for an error of the launcher itself. Its paths and names
+/// come from the user's arguments and directories: control characters are
+/// escaped, as in the component's messages (issue 15 item 7).
+pub fn error_line(err: &anyhow::Error) -> String {
+    format!("contree: {}", escape_controls(&format!("{err:#}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn launcher_errors_are_one_line_with_controls_escaped() {
+        let err = anyhow::anyhow!("-c /x/\u{1b}]52;c;QQ==\u{7}: bad\nforged");
+        assert_eq!(
+            error_line(&err),
+            "contree: -c /x/\\x1b]52;c;QQ==\\x07: bad\\x0aforged"
+        );
+    }
 
     #[cfg(unix)]
     #[test]

@@ -105,8 +105,23 @@ pub fn plan(
 pub fn config_arg(argv: &[String]) -> Option<(usize, String)> {
     let command = Cli::command().version(version());
     let matches = command.try_get_matches_from(argv).ok()?;
-    let value = matches.get_one::<String>("config")?.clone();
-    let index = matches.index_of("config")?;
+    // `-c` is global (`contree auth ls -c x`): the level that parsed it
+    // holds its index.
+    let mut level = &matches;
+    let mut found = None;
+    loop {
+        if level.value_source("config") == Some(clap::parser::ValueSource::CommandLine) {
+            found = Some((
+                level.get_one::<String>("config")?.clone(),
+                level.index_of("config")?,
+            ));
+        }
+        match level.subcommand() {
+            Some((_, next)) => level = next,
+            None => break,
+        }
+    }
+    let (value, index) = found?;
     // clap counts the value's position; for `--config=x` and `-cx` it is the
     // argument itself, for `-c x` the one after the flag.
     let index = (index..argv.len())
@@ -333,8 +348,10 @@ mod tests {
             (&["-L", "info", "-c", "x.ini", "auth"], Some((4, "x.ini"))),
             (&["-c", "-c", "auth"], None),
             (&["-L", "debug", "auth", "ls"], None),
-            // Not a global option after `auth`; a usage error: nothing.
-            (&["auth", "-c", "x"], None),
+            // A global option anywhere (issue 20 item 5).
+            (&["auth", "-c", "x"], Some((3, "x"))),
+            (&["auth", "ls", "--config=y.ini"], Some((3, "y.ini"))),
+            (&["auth", "rm", "a", "-cz.ini", "-y"], Some((4, "z.ini"))),
             (&["-c", "x", "auth", "--bogus"], None),
         ] {
             let found = config_arg(&argv(args));

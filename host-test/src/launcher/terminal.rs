@@ -1,9 +1,10 @@
 //! Hides the token as it is typed. A WASI component cannot switch terminal
-//! echo off, so the launcher does it for the component. The component's rule:
-//! a secret prompt is the only thing it writes to stderr without a trailing
-//! newline (log lines end with `\n`; plain prompts go to stdout). So when a
-//! stderr write does not end in `\n` while stdin is a terminal, echo goes
-//! off; the next output of any kind (the component only writes again once the
+//! echo off, so the launcher does it for the component, and tells it so
+//! (`CONTREE_HIDDEN_INPUT=1`: without it the component refuses to ask for a
+//! token on a terminal). The component's rule: the token prompt is a stderr
+//! write that ends with [`SECRET_PROMPT`] (log lines end with `\n`; the other
+//! prompts end otherwise). So when such a write comes while stdin is a
+//! terminal, echo goes off; the next output of any kind (the component only writes again once the
 //! line is read) or the end of the run turns it back on, and so do
 //! SIGINT, SIGTERM, SIGHUP and a panic of the launcher: the user's shell is
 //! never left without echo.
@@ -16,6 +17,7 @@ use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use contree_auth::workspace::SECRET_PROMPT;
 use rustix::termios::{self, LocalModes, OptionalActions, Termios};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::WasiCtxBuilder;
@@ -113,10 +115,11 @@ impl EchoControl {
     }
 }
 
-/// The component's rule for a secret prompt: a stderr write that does not
-/// end a line.
+/// The component's rule for a secret prompt: a stderr write that ends with
+/// the token prompt (other prompts, `Project ID: ` or `[y/N] `, also go to
+/// stderr without a newline, and must be echoed).
 pub fn is_secret_prompt(stream: Stream, bytes: &[u8]) -> bool {
-    stream == Stream::Stderr && !bytes.is_empty() && !bytes.ends_with(b"\n")
+    stream == Stream::Stderr && bytes.ends_with(SECRET_PROMPT.as_bytes())
 }
 
 /// Puts the saved settings back if echo is off. Async-signal-safe: an atomic
@@ -272,12 +275,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_secret_prompt_is_a_stderr_write_that_does_not_end_a_line() {
+    fn a_secret_prompt_is_a_stderr_write_ending_with_the_token_prompt() {
         assert!(is_secret_prompt(Stream::Stderr, b"Token: "));
-        assert!(is_secret_prompt(Stream::Stderr, b"Jeton : "));
+        assert!(is_secret_prompt(Stream::Stderr, b"[INFO] x\nToken: "));
         assert!(!is_secret_prompt(Stream::Stderr, b"[INFO] saved\n"));
         assert!(!is_secret_prompt(Stream::Stderr, b""));
-        assert!(!is_secret_prompt(Stream::Stdout, b"URL: "));
+        // Plain prompts are on stderr too (issue 20 item 4), and echoed.
+        assert!(!is_secret_prompt(Stream::Stderr, b"Project ID: "));
+        assert!(!is_secret_prompt(Stream::Stderr, b"URL: "));
+        assert!(!is_secret_prompt(
+            Stream::Stderr,
+            b"Profile 'a' already exists. Overwrite? [y/N] "
+        ));
         assert!(!is_secret_prompt(Stream::Stdout, b"Token: "));
     }
 
