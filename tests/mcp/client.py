@@ -10,9 +10,11 @@ SESSION: {"command": str, "args": [str], "env": {str: str},
                 | "auto" (the high-level Client, default mode),
           "calls": [{"tool": str, "arguments": {...}} | {"list_tools": true}
                     | {"ping": true}]}
-Output: {"sessions": [{"protocol_version", "server_info", "results": [...]}]}
+Output: {"sessions": [{"protocol_version", "server_info", "results": [...],
+                        "tools": listing}]}
 where each result is the tool listing, a CallToolResult as the server sent
-it (by alias), or {"rpc_error": {"code", "message"}}.
+it (by alias), or {"rpc_error": {"code", "message"}}; `tools` is a last
+`tools/list`, whose output schemas the Rust test checks every result against.
 """
 
 import asyncio
@@ -56,6 +58,7 @@ async def run_session(spec):
                 "protocol_version": client.protocol_version,
                 "server_info": dump(info) if info else None,
                 "results": results,
+                "tools": dump(await client.list_tools()),
             }
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -65,6 +68,7 @@ async def run_session(spec):
                 "protocol_version": init.protocol_version,
                 "server_info": dump(init.server_info),
                 "results": results,
+                "tools": dump(await session.list_tools()),
             }
 
 
