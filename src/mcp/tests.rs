@@ -430,6 +430,16 @@ fn every_tool_works_through_the_core() {
         call(8, "whoami", json!({"name": "a"})),
     ];
     let run = serve_lines(&lines, &env, Some(&home));
+    // Each tool succeeds here at least once, so serve_lines validated a
+    // success of every tool against its outputSchema: a new tool must join.
+    for tool in tools::names() {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("\"name\":\"{tool}\""))),
+            "{tool} is never called here"
+        );
+    }
     let saved = structured(&run.replies[0]);
     assert_eq!(saved["profile"]["name"], "a");
     assert_eq!(saved["profile"]["project"], "proj-1");
