@@ -5,6 +5,8 @@ use std::io::{self, BufRead, Write};
 
 use serde_json::{Map, Value, json};
 
+use crate::output::json;
+
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
@@ -164,11 +166,54 @@ pub fn failure(id: &Value, error: &RpcError) -> Value {
 
 /// Writes one message as one line and flushes it: the client waits for it.
 pub fn send(output: &mut dyn Write, message: &Value) -> io::Result<()> {
-    // serde_json escapes every control character, so the text has no newline.
-    let mut line = serde_json::to_vec(message).map_err(io::Error::other)?;
+    // Every control character is escaped, so the text has no newline.
+    let mut line = ascii_json(message).into_bytes();
     line.push(b'\n');
     output.write_all(&line)?;
     output.flush()
+}
+
+/// `value` as compact JSON in ASCII only. Strings and keys go through the
+/// `-f json` escaper ([`json::string`], Python's `ensure_ascii`), so C0,
+/// DEL, C1, the bidi controls and every other non-ASCII character travel as
+/// `\uXXXX` escapes (serde_json leaves C1 and bidi raw). Lossless: a JSON
+/// reader gets the same value back; only raw text, as a log or a terminal
+/// shows a frame or a text block, is kept free of controls.
+pub fn ascii_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_ascii(value, &mut out);
+    out
+}
+
+fn write_ascii(value: &Value, out: &mut String) {
+    let separate = |out: &mut String, index: usize| {
+        if index > 0 {
+            out.push(',');
+        }
+    };
+    match value {
+        Value::String(text) => out.push_str(&json::string(text)),
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                separate(out, index);
+                write_ascii(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (index, (key, item)) in members.iter().enumerate() {
+                separate(out, index);
+                out.push_str(&json::string(key));
+                out.push(':');
+                write_ascii(item, out);
+            }
+            out.push('}');
+        }
+        // null, booleans and numbers are ASCII as serde_json writes them.
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// The params of a request, which MCP always sends as an object (or omits).
@@ -214,6 +259,29 @@ mod tests {
         assert_eq!(lines(&input), ["<too long>", "ok"]);
         let exact = vec![b'y'; MAX_LINE_BYTES];
         assert_eq!(lines(&exact)[0].len(), MAX_LINE_BYTES);
+    }
+
+    #[test]
+    fn frames_are_ascii_with_every_control_escaped_and_lossless() {
+        let hostile = "a\u{1b}[2J\u{7f}\u{85}\u{9b}\u{202e}\u{2066}\u{2028}\u{61c}\n\"\\/é😀";
+        let message = json!({"id": 1, "result": {hostile: [hostile, null, true, -7, 1.5]}});
+        let text = ascii_json(&message);
+        assert!(text.is_ascii(), "{text}");
+        assert!(text.contains("\\u0085") && text.contains("\\u202e") && text.contains("\\u007f"));
+        assert!(
+            text.contains("\\ud83d\\ude00"),
+            "as `-f json` writes it: {text}"
+        );
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, message, "the same value comes back");
+        assert_eq!(
+            ascii_json(&json!({"b": {}, "a": [], "c": "x"})),
+            r#"{"a":[],"b":{},"c":"x"}"#,
+            "compact, as serde_json writes it"
+        );
+        let mut sent = Vec::new();
+        send(&mut sent, &message).unwrap();
+        assert_eq!(sent, format!("{text}\n").into_bytes(), "one line");
     }
 
     fn code(message: Message) -> Option<i64> {

@@ -1,6 +1,10 @@
 //! `serve` over in-memory streams, with a fake `whoami` server and a
 //! temporary config home. End-to-end runs under wasmtime with the Python
-//! SDK are in `tests/component/mcp.rs`.
+//! SDK and the MCP Inspector are in `tests/component/mcp/`.
+//!
+//! Every tool result any test here produces is checked against its tool's
+//! `outputSchema` by a JSON Schema validator ([`schema_violations`]), so no
+//! tool can drift from the schema it declares.
 
 use std::path::PathBuf;
 
@@ -98,11 +102,69 @@ fn serve_lines(lines: &[String], env: &[(&str, &str)], home: Option<&PathBuf>) -
             );
         }
     }
-    let replies = stdout
+    assert!(
+        stdout.is_ascii(),
+        "frames are ASCII, controls escaped: {stdout}"
+    );
+    let replies: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
+    check_tool_results(lines, &replies);
     Run { replies, log, code }
+}
+
+/// Why a `tools/call` result of `tool` (a `tools/list` entry) breaks its
+/// declared `outputSchema`, as a JSON Schema validator sees it; empty when
+/// it does not. MCP clients (the Inspector among them) validate error
+/// results too, so an error may carry `structuredContent` only if it
+/// validates; a success must carry it.
+fn schema_violations(tool: &Value, result: &Value) -> Vec<String> {
+    let schema = &tool["outputSchema"];
+    if let Err(e) = jsonschema::meta::validate(schema) {
+        return vec![format!("the outputSchema is not a JSON Schema: {e}")];
+    }
+    let validator = jsonschema::validator_for(schema).expect("a valid schema compiles");
+    match result.get("structuredContent") {
+        Some(content) => validator
+            .iter_errors(content)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect(),
+        None if result["isError"] == true => Vec::new(),
+        None => vec!["a success without structuredContent".to_string()],
+    }
+}
+
+/// [`schema_violations`] for the result of every `tools/call` among `lines`.
+fn check_tool_results(lines: &[String], replies: &[Value]) {
+    let listing = tools::list();
+    for request in lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        if request["method"] != "tools/call" {
+            continue;
+        }
+        let Some(result) = replies
+            .iter()
+            .find(|r| r["id"] == request["id"])
+            .and_then(|r| r.get("result"))
+        else {
+            continue; // a protocol error: no tool ran
+        };
+        let name = &request["params"]["name"];
+        let tool = listing["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == *name)
+            .unwrap_or_else(|| panic!("a result from a tool that is not listed: {name}"));
+        let violations = schema_violations(tool, result);
+        assert!(
+            violations.is_empty(),
+            "{name}: the result does not match its outputSchema: {violations:?}\n{result}"
+        );
+    }
 }
 
 fn error_code(reply: &Value) -> i64 {
@@ -178,6 +240,12 @@ fn bad_lines_and_unknown_methods_get_json_rpc_errors_and_the_session_goes_on() {
     );
     assert_eq!(run.replies[0]["id"], Value::Null);
     assert_eq!(run.replies[1]["id"], 1);
+    let unknown_tool = &run.replies[7]["error"];
+    assert_eq!(
+        unknown_tool["message"],
+        "Unknown tool: the tools are list_profiles, whoami, switch_profile, remove_profile, save_profile"
+    );
+    assert_eq!(unknown_tool["data"]["tools"], json!(tools::names()));
     assert_eq!(run.replies[4]["result"], json!({}));
     assert!(run.log.starts_with("[INFO] contree mcp:"), "{}", run.log);
 }
@@ -260,18 +328,39 @@ fn tool_descriptions_are_the_wit_doc_comments() {
         "remove-profile",
         "save-profile",
     ]) {
-        let doc = wit_docs::function_doc(wit_docs::WIT_SOURCE, function).unwrap();
+        let doc = wit_docs::function_doc(wit_docs::WIT_SOURCE, function)
+            .unwrap()
+            .replace("`switch-profile`", "`switch_profile`");
         let description = tool["description"].as_str().unwrap();
         assert!(description.starts_with(&doc), "{description}");
+        // An agent calls tools: no description names a WIT function instead.
+        for wit_name in [
+            "list-profiles",
+            "switch-profile",
+            "remove-profile",
+            "save-profile",
+        ] {
+            assert!(
+                !description.contains(wit_name),
+                "{}: names {wit_name}: {description}",
+                tool["name"]
+            );
+        }
         assert_eq!(tool["inputSchema"]["type"], "object");
         assert_eq!(tool["outputSchema"]["type"], "object");
     }
     let save = &tools[4];
+    let save_description = save["description"].as_str().unwrap();
+    assert!(save_description.contains("CONTREE_TOKEN, else NEBIUS_API_KEY"));
     assert!(
-        save["description"]
+        save_description.contains("until `switch_profile` picks another"),
+        "{save_description}"
+    );
+    assert!(
+        tools[1]["description"]
             .as_str()
             .unwrap()
-            .contains("CONTREE_TOKEN, else NEBIUS_API_KEY")
+            .contains("The result's `profile`")
     );
     let properties = save["inputSchema"]["properties"].as_object().unwrap();
     assert!(
@@ -296,15 +385,29 @@ fn structured(reply: &Value) -> &Value {
     &result["structuredContent"]
 }
 
-fn tool_error(reply: &Value) -> &Value {
+/// A tool error's WIT `auth-error` variant, read from its second text
+/// block; the first is the core's message.
+fn tool_error(reply: &Value) -> Value {
     let result = &reply["result"];
     assert_eq!(result["isError"], true, "{reply}");
+    assert!(
+        result.get("structuredContent").is_none(),
+        "an error carries no structuredContent: {reply}"
+    );
     assert!(
         result["content"][0]["text"]
             .as_str()
             .is_some_and(|t| !t.is_empty())
     );
-    &result["structuredContent"]
+    let variant = result["content"][1]["text"]
+        .as_str()
+        .expect("a second text block");
+    serde_json::from_str(variant).unwrap_or_else(|e| panic!("not JSON ({e}): {variant}"))
+}
+
+/// A tool error's message: its first text block.
+fn error_message(reply: &Value) -> &str {
+    reply["result"]["content"][0]["text"].as_str().unwrap()
 }
 
 #[test]
@@ -324,8 +427,19 @@ fn every_tool_works_through_the_core() {
         call(5, "whoami", json!({})),
         call(6, "remove_profile", json!({"name": "b"})),
         call(7, "list_profiles", json!({"offline": true})),
+        call(8, "whoami", json!({"name": "a"})),
     ];
     let run = serve_lines(&lines, &env, Some(&home));
+    // Each tool succeeds here at least once, so serve_lines validated a
+    // success of every tool against its outputSchema: a new tool must join.
+    for tool in tools::names() {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("\"name\":\"{tool}\""))),
+            "{tool} is never called here"
+        );
+    }
     let saved = structured(&run.replies[0]);
     assert_eq!(saved["profile"]["name"], "a");
     assert_eq!(saved["profile"]["project"], "proj-1");
@@ -344,6 +458,7 @@ fn every_tool_works_through_the_core() {
     assert_eq!(statuses, [("a", "ok"), ("b", "ok")]);
     assert_eq!(structured(&run.replies[3])["active"], "b");
     let whoami = structured(&run.replies[4]);
+    assert_eq!(whoami["profile"], "b", "the active one answered");
     assert_eq!(whoami["token_uuid"], "uuid-1");
     assert_eq!(whoami["permissions"]["list"], true);
     assert_eq!(whoami["limits"]["sandboxes"], 5);
@@ -353,6 +468,7 @@ fn every_tool_works_through_the_core() {
     let after = structured(&run.replies[6]);
     assert_eq!(after["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(after["profiles"][0]["status"], "offline");
+    assert_eq!(structured(&run.replies[7])["profile"], "a", "the named one");
     assert!(
         run.log.contains("[INFO] Using token from CONTREE_TOKEN"),
         "{}",
@@ -385,15 +501,16 @@ fn operation_errors_are_tool_results_with_the_error_variant() {
     );
     structured(&run.replies[0]);
     assert_eq!(
-        *tool_error(&run.replies[1]),
+        tool_error(&run.replies[1]),
         json!({"kind": "already-exists", "name": "a"})
     );
     assert_eq!(
-        *tool_error(&run.replies[2]),
+        tool_error(&run.replies[2]),
         json!({"kind": "not-found", "name": "missing"})
     );
     assert_eq!(
-        run.replies[2]["result"]["content"][0]["text"], "profile 'missing' does not exist",
+        error_message(&run.replies[2]),
+        "profile 'missing' does not exist",
         "the core's message"
     );
     for (i, field) in [
@@ -486,4 +603,87 @@ fn the_cli_dispatches_mcp_to_the_server() {
         String::from_utf8(stdout).unwrap(),
         "{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{}}\n"
     );
+}
+
+#[test]
+fn the_schema_check_refuses_what_the_inspector_refused() {
+    // Issue 19: errors used to carry the variant as structuredContent, which
+    // no tool's outputSchema admits; the MCP Inspector then showed
+    // "data must have required property 'active'" instead of the message.
+    let listing = tools::list();
+    let switch = &listing["tools"][2];
+    assert_eq!(switch["name"], "switch_profile");
+    let old_error = json!({
+        "content": [{"type": "text", "text": "profile 'x' does not exist"}],
+        "structuredContent": {"kind": "not-found", "name": "x"},
+        "isError": true,
+    });
+    let violations = schema_violations(switch, &old_error);
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.contains("\"active\" is a required property")),
+        "{violations:?}"
+    );
+    let drifted = json!({"structuredContent": {"active": 5}, "isError": false});
+    assert!(!schema_violations(switch, &drifted).is_empty());
+    let bare_success = json!({"content": [], "isError": false});
+    assert!(!schema_violations(switch, &bare_success).is_empty());
+    for tool in listing["tools"].as_array().unwrap() {
+        for schema in ["inputSchema", "outputSchema"] {
+            assert!(
+                jsonschema::meta::is_valid(&tool[schema]),
+                "{} {schema}",
+                tool["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn c1_and_bidi_characters_never_travel_raw() {
+    // A hostile auth.ini: a name holding C1 controls and bidi overrides
+    // (the core refuses to write one, but a file can hold anything).
+    let home = temp_home();
+    let name = "ev\u{202e}il\u{85}\u{9b}2J\u{2066}";
+    std::fs::write(
+        home.join("auth.ini"),
+        format!(
+            "[DEFAULT]\nprofile = {name}\n\n[profile:{name}]\n\
+             url = http://127.0.0.1:9\ntoken = {TOKEN}\ntype = jwt\n"
+        ),
+    )
+    .unwrap();
+    let run = serve_lines(
+        &[
+            call(1, "list_profiles", json!({"offline": true})),
+            call(2, "remove_profile", json!({"name": name})),
+        ],
+        &[],
+        Some(&home),
+    );
+    // serve_lines saw ASCII-only frames; what a client decodes from them:
+    let listing = structured(&run.replies[0]);
+    assert_eq!(listing["profiles"][0]["name"], name, "the data is exact");
+    assert_eq!(listing["active"], name);
+    let text = run.replies[0]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains("ev\\u202eil\\u0085\\u009b2J\\u2066"),
+        "{text}"
+    );
+    let message = error_message(&run.replies[1]);
+    let variant = run.replies[1]["result"]["content"][1]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(tool_error(&run.replies[1])["field"], "name");
+    assert!(message.contains("ev\\u202eil\\x85"), "{message}");
+    for shown in [text, message, variant] {
+        assert!(
+            !shown.chars().any(crate::sanitize::is_unsafe),
+            "a text block holds a raw control: {shown:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(home);
 }

@@ -4,12 +4,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::jsonrpc::RpcError;
+use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
 use crate::api::{Context, ProfileView, SaveRequest};
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
+use crate::sanitize::escape_controls;
 
 /// What the tools work with: the core's context (or why there is none) and
 /// the server's own environment, which `save_profile` reads.
@@ -36,6 +37,9 @@ environment, CONTREE_TOKEN, else NEBIUS_API_KEY (set it in the MCP client's serv
 configuration). The URL defaults to CONTREE_URL and the project to CONTREE_PROJECT, else \
 NEBIUS_AI_PROJECT, from the same environment.";
 
+const WHOAMI_NOTE: &str = "The result's `profile` is the profile whose token answered: \
+`name`, or the active one when `name` is omitted.";
+
 const SPECS: [Spec; 5] = [
     Spec {
         name: "list_profiles",
@@ -51,7 +55,7 @@ const SPECS: [Spec; 5] = [
         name: "whoami",
         wit_function: "whoami",
         title: "Ask the ConTree API about a profile's token",
-        mcp_note: "",
+        mcp_note: WHOAMI_NOTE,
         read_only: true,
         destructive: false,
         idempotent: true,
@@ -91,9 +95,17 @@ const SPECS: [Spec; 5] = [
 ];
 
 /// A tool's description: its WIT function's doc comment, plus the MCP note.
+/// Where the doc names a WIT function (`switch-profile`), an agent reads the
+/// tool it would call (`switch_profile`).
 pub fn description(tool: &str) -> Option<String> {
     let spec = SPECS.iter().find(|s| s.name == tool)?;
-    let doc = function_doc(WIT_SOURCE, spec.wit_function).unwrap_or_default();
+    let mut doc = function_doc(WIT_SOURCE, spec.wit_function).unwrap_or_default();
+    for other in &SPECS {
+        doc = doc.replace(
+            &format!("`{}`", other.wit_function),
+            &format!("`{}`", other.name),
+        );
+    }
     Some(if spec.mcp_note.is_empty() {
         doc
     } else {
@@ -178,6 +190,17 @@ fn input_schema(tool: &str) -> Value {
     }
 }
 
+/// A value of `kind` or null, spelled with `anyOf` rather than a `type`
+/// array: clients that map schemas onto a one-`type` dialect (Gemini's
+/// function declarations, for example) refuse the array form, and the MCP
+/// Inspector's portability check warns about it.
+fn nullable(kind: &str, description: &str) -> Value {
+    json!({
+        "anyOf": [{"type": kind}, {"type": "null"}],
+        "description": description,
+    })
+}
+
 fn profile_schema(with_status: bool) -> Value {
     let mut properties = json!({
         "name": {"type": "string"},
@@ -192,8 +215,10 @@ fn profile_schema(with_status: bool) -> Value {
     if with_status {
         properties["status"] = json!({"type": "string",
             "enum": ["ok", "inactive", "timeout", "error", "offline"]});
-        properties["detail"] = json!({"type": ["string", "null"],
-            "description": "Why the status is not ok, when there is something to say."});
+        properties["detail"] = nullable(
+            "string",
+            "Why the status is not ok, when there is something to say.",
+        );
         required.extend(["status", "detail"]);
     }
     object_schema(properties, &required)
@@ -213,13 +238,15 @@ fn output_schema(tool: &str) -> Value {
         ),
         "whoami" => object_schema(
             json!({
+                "profile": {"type": "string", "description": "The profile whose token answered."},
                 "token_uuid": {"type": "string"},
-                "token_expiration": {"type": ["integer", "null"], "description": "Unix seconds."},
+                "token_expiration": nullable("integer", "Unix seconds; null when the token does not expire."),
                 "permissions": {"type": "object", "additionalProperties": {"type": "boolean"}},
                 "limits": numbers,
                 "operations_stat": numbers,
             }),
             &[
+                "profile",
                 "token_uuid",
                 "token_expiration",
                 "permissions",
@@ -253,27 +280,46 @@ fn output_schema(tool: &str) -> Value {
     }
 }
 
+/// The tool names, in `tools/list` order.
+pub fn names() -> Vec<&'static str> {
+    SPECS.iter().map(|s| s.name).collect()
+}
+
 /// The `tools/call` result, with the log lines the operation produced.
-/// An unknown tool is a protocol error; everything else is a tool result.
+/// An unknown tool is a protocol error (MCP's -32602) that names the tools
+/// there are; everything else is a tool result. A success carries
+/// `structuredContent` (valid against the tool's `outputSchema`) and the same
+/// JSON as text. An error carries none: it would not match that schema, and
+/// the MCP Inspector checks error results too. Its text says what went
+/// wrong in the core's words, then gives the WIT `auth-error` variant as
+/// JSON for programs.
 pub fn call(
     tools: &Tools<'_>,
     name: &str,
     arguments: &Map<String, Value>,
 ) -> Result<(Value, Vec<String>), RpcError> {
     if !SPECS.iter().any(|s| s.name == name) {
-        return Err(RpcError::invalid_params("Unknown tool"));
+        // The name asked for is not repeated: it is the client's text.
+        let mut error = RpcError::invalid_params(format!(
+            "Unknown tool: the tools are {}",
+            names().join(", ")
+        ));
+        error.data = Some(json!({ "tools": names() }));
+        return Err(error);
     }
     let mut notes = Vec::new();
     let outcome = run(tools, name, arguments, &mut notes);
     let result = match outcome {
         Ok(structured) => json!({
-            "content": [{"type": "text", "text": structured.to_string()}],
+            "content": [{"type": "text", "text": jsonrpc::ascii_json(&structured)}],
             "structuredContent": structured,
             "isError": false,
         }),
         Err(err) => json!({
-            "content": [{"type": "text", "text": err.to_string()}],
-            "structuredContent": error_content(&err),
+            "content": [
+                {"type": "text", "text": escape_controls(&err.to_string())},
+                {"type": "text", "text": jsonrpc::ascii_json(&error_content(&err))},
+            ],
             "isError": true,
         }),
     };
@@ -310,13 +356,17 @@ fn run(
         }
         "whoami" => {
             args.only(&["name"])?;
-            let info = context.whoami(args.string("name")?.as_deref(), &mut |note| {
-                notes.push(note.to_string())
-            })?;
+            let profile = match args.string("name")? {
+                Some(name) => name,
+                // The core's rule: CONTREE_PROFILE, else the file's pointer.
+                None => context.list_profiles(true)?.active,
+            };
+            let info = context.whoami(Some(&profile), &mut |note| notes.push(note.to_string()))?;
             let map = |pairs: &[(String, i64)]| -> Map<String, Value> {
                 pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
             };
             Ok(json!({
+                "profile": profile,
                 "token_uuid": info.token_uuid,
                 "token_expiration": info.token_expiration,
                 "permissions": info.permissions.iter()

@@ -11,7 +11,8 @@
 //! programs, the only values holding such characters are broken or hostile
 //! ones, and a program that needs the exact bytes has json.
 
-mod json;
+// `mcp` writes its frames with the same string escaper as `-f json`.
+pub(crate) mod json;
 
 use std::borrow::Cow;
 

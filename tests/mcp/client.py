@@ -13,9 +13,11 @@ SESSION: {"command": str, "args": [str], "env": {str: str},
 `wait_for_tools` lists the tools until there are at least N (for 30 s at
 most; a server may load its tools after it starts, as Wassette does) and
 reports the last listing.
-Output: {"sessions": [{"protocol_version", "server_info", "results": [...]}]}
+Output: {"sessions": [{"protocol_version", "server_info", "results": [...],
+                        "tools": listing}]}
 where each result is the tool listing, a CallToolResult as the server sent
-it (by alias), or {"rpc_error": {"code", "message"}}.
+it (by alias), or {"rpc_error": {"code", "message"}}; `tools` is a last
+`tools/list`, whose output schemas the Rust test checks every result against.
 """
 
 import asyncio
@@ -66,6 +68,7 @@ async def run_session(spec):
                 "protocol_version": client.protocol_version,
                 "server_info": dump(info) if info else None,
                 "results": results,
+                "tools": dump(await client.list_tools()),
             }
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -75,6 +78,7 @@ async def run_session(spec):
                 "protocol_version": init.protocol_version,
                 "server_info": dump(init.server_info),
                 "results": results,
+                "tools": dump(await session.list_tools()),
             }
 
 

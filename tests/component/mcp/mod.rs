@@ -1,10 +1,15 @@
-//! SPEC §6: `contree mcp`, driven by a client nobody here wrote: the
-//! official MCP Python SDK (pinned), through the launcher and, when it is
-//! on PATH, the stock `wasmtime` CLI. Every frame the server writes is
-//! recorded by `tests/mcp/tee.py` and scanned: stdout holds only JSON-RPC
-//! messages, and no 12-character piece of any test token appears anywhere.
+//! SPEC §6: `contree mcp`, driven by clients nobody here wrote: the
+//! official MCP Python SDK (pinned) and the official MCP Inspector's CLI
+//! (`inspector.rs`), through the launcher and the stock `wasmtime` CLI.
+//! Every frame the server writes to the SDK is recorded by
+//! `tests/mcp/tee.py` and scanned: stdout holds only JSON-RPC messages, in
+//! ASCII (C1 and bidi controls escaped), and no 12-character piece of any
+//! test token appears anywhere. Every tool result is validated against its
+//! tool's `outputSchema` (`schema.rs`).
 
+mod inspector;
 pub(crate) mod python;
+mod schema;
 
 use std::path::{Path, PathBuf};
 
@@ -116,14 +121,20 @@ impl Server {
     }
 }
 
-/// Runs the SDK client over these sessions; returns each session's report.
+/// Runs the SDK client over these sessions; returns each session's report,
+/// once every tool result in it has been checked against its tool's
+/// `outputSchema`.
 fn drive(sessions: Vec<Value>, parallel: bool) -> Vec<Value> {
     let spec = json!({"sessions": sessions, "parallel": parallel}).to_string();
     let (code, stdout, stderr) = python::run_script("client.py", &[spec]);
     assert_eq!(code, 0, "the MCP client failed:\n{stderr}");
     let report: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("the client printed no JSON ({e}):\n{stdout}\n{stderr}"));
-    report["sessions"].as_array().expect("sessions").clone()
+    let reports = report["sessions"].as_array().expect("sessions").clone();
+    for (session, report) in sessions.iter().zip(&reports) {
+        schema::check_session(&report["tools"], &session["calls"], &report["results"]);
+    }
+    reports
 }
 
 fn call(tool: &str, arguments: Value) -> Value {
@@ -139,12 +150,18 @@ fn structured(result: &Value) -> &Value {
     &result["structuredContent"]
 }
 
-/// A tool error's structured content: the WIT `auth-error` variant.
-fn tool_error(result: &Value) -> &Value {
+/// A tool error's WIT `auth-error` variant: the JSON of its second text
+/// block (the first is the message). It carries no `structuredContent`,
+/// which would not match the tool's `outputSchema`.
+fn tool_error(result: &Value) -> Value {
     assert_eq!(result["isError"], true, "{result:#}");
+    assert!(result.get("structuredContent").is_none(), "{result:#}");
     let text = result["content"][0]["text"].as_str().expect("a text block");
     assert!(!text.is_empty());
-    &result["structuredContent"]
+    let variant = result["content"][1]["text"]
+        .as_str()
+        .expect("a second text block");
+    serde_json::from_str(variant).expect("the second text block is JSON")
 }
 
 /// What the server wrote and read, as recorded by tee.py.
@@ -187,6 +204,11 @@ impl Frames {
             assert_eq!(message["jsonrpc"], "2.0", "{message}");
         }
         for (dir, text) in &self.0 {
+            if dir == "out" {
+                assert!(text.is_ascii(), "a frame is not ASCII-escaped: {text:?}");
+            }
+        }
+        for (dir, text) in &self.0 {
             for token in tokens {
                 for start in 0..=token.len().saturating_sub(12) {
                     let piece = &token[start..(start + 12).min(token.len())];
@@ -218,8 +240,17 @@ impl Frames {
 }
 
 /// The `///` doc comment above `name: func` in the WIT file, read here
-/// independently of the component's own reader.
+/// independently of the component's own reader, with the WIT functions it
+/// names written as the MCP tools an agent calls.
 fn wit_doc(name: &str) -> String {
+    TOOLS
+        .iter()
+        .fold(raw_wit_doc(name), |doc, (tool, function)| {
+            doc.replace(&format!("`{function}`"), &format!("`{tool}`"))
+        })
+}
+
+fn raw_wit_doc(name: &str) -> String {
     let wit = std::fs::read_to_string(python::workspace().join("wit/contree-auth.wit"))
         .expect("reading the WIT file");
     let mut doc = Vec::new();
@@ -238,6 +269,9 @@ fn wit_doc(name: &str) -> String {
     }
     panic!("{name} is not in the WIT file");
 }
+
+/// A profile name with a bidi override, C1 controls (NEL, CSI) and an isolate.
+const HOSTILE_NAME: &str = "ev\u{202e}il\u{85}\u{9b}2J\u{2066}";
 
 const TOOLS: [(&str, &str); 5] = [
     ("list_profiles", "list-profiles"),
@@ -259,6 +293,12 @@ fn check_tool_listing(listing: &Value) {
             description.starts_with(&doc),
             "{function}: the description is not the WIT doc comment:\n{description}\n---\n{doc}"
         );
+        for (_, wit_name) in TOOLS.iter().filter(|(tool, wit)| tool != wit) {
+            assert!(
+                !description.contains(wit_name),
+                "{function}: the description names the WIT function {wit_name}, not its tool"
+            );
+        }
         assert_eq!(tool["inputSchema"]["type"], "object");
         assert_eq!(tool["outputSchema"]["type"], "object");
         let input = tool["inputSchema"]["properties"].as_object().unwrap();
@@ -333,6 +373,14 @@ fn every_tool_and_error(host: &Host) {
         "[profile:x]\nurl = a\nurl = b\n",
     )
     .unwrap();
+    // A file can hold what the core would never write: C1 and bidi controls.
+    let hostile_home = dir.path().join("hostile");
+    std::fs::create_dir_all(&hostile_home).unwrap();
+    std::fs::write(
+        hostile_home.join("auth.ini"),
+        format!("[profile:{HOSTILE_NAME}]\nurl = {url}\ntoken = {good}\ntype = jwt\n"),
+    )
+    .unwrap();
     let sessions = vec![
         server.session("session", calls),
         Server::new(host, &home, log.clone())
@@ -347,6 +395,10 @@ fn every_tool_and_error(host: &Host) {
             json!([call("save_profile", json!({"name": "t", "url": url}))]),
         ),
         Server::new(host, &broken_home, log.clone()).session(
+            "session",
+            json!([call("list_profiles", json!({"offline": true}))]),
+        ),
+        Server::new(host, &hostile_home, log.clone()).session(
             "session",
             json!([call("list_profiles", json!({"offline": true}))]),
         ),
@@ -373,8 +425,12 @@ fn every_tool_and_error(host: &Host) {
     );
     assert_eq!(saved["list_permission"], true);
     assert_eq!(
-        *tool_error(&r[2]),
+        tool_error(&r[2]),
         json!({"kind": "already-exists", "name": "a"})
+    );
+    assert_eq!(
+        r[2]["content"][0]["text"], "profile 'a' already exists",
+        "the core's message first"
     );
     assert_eq!(structured(&r[3])["replaced"], true);
     let invalid = tool_error(&r[4]);
@@ -394,10 +450,11 @@ fn every_tool_and_error(host: &Host) {
     assert_eq!(rows, [("a", "ok"), ("j", "ok")]);
     assert_eq!(structured(&r[8])["profiles"][0]["status"], "offline");
     let whoami = structured(&r[9]);
+    assert_eq!(whoami["profile"], "a", "which profile answered");
     assert_eq!(whoami["permissions"]["list"], true);
     assert!(whoami["token_expiration"].is_i64());
     assert_eq!(
-        *tool_error(&r[10]),
+        tool_error(&r[10]),
         json!({"kind": "not-found", "name": "missing"})
     );
     assert_eq!(structured(&r[11])["active"], "j");
@@ -411,6 +468,13 @@ fn every_tool_and_error(host: &Host) {
     let unknown_argument = tool_error(&r[15]);
     assert_eq!(unknown_argument["field"], "arguments");
     assert_eq!(r[16]["rpc_error"]["code"], -32602, "an unknown tool");
+    let unknown = r[16]["rpc_error"]["message"].as_str().unwrap();
+    for (tool, _) in TOOLS {
+        assert!(
+            unknown.contains(tool),
+            "the valid names are listed: {unknown}"
+        );
+    }
     assert_eq!(r[17], json!({}), "ping");
 
     let refused = tool_error(&reports[1]["results"][0]);
@@ -426,6 +490,13 @@ fn every_tool_and_error(host: &Host) {
     let parse = tool_error(&reports[3]["results"][0]);
     assert_eq!(parse["kind"], "config-parse");
     assert_eq!(parse["line"], 3);
+
+    // Frames were ASCII (Frames::check); decoded, the data is exact and the
+    // text an agent or a person reads shows the controls as escapes.
+    let hostile = &reports[4]["results"][0];
+    assert_eq!(structured(hostile)["profiles"][0]["name"], HOSTILE_NAME);
+    let text = hostile["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("ev\\u202eil\\u0085"), "{text}");
 
     let ini = std::fs::read_to_string(home.join("auth.ini")).unwrap();
     assert!(
