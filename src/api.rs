@@ -76,9 +76,8 @@ pub struct SaveRequest {
 /// A save request as a host's caller gives it: `token`, `url` and `project`
 /// may be left out (`None` or empty) for the host's environment to supply,
 /// so that an agent can save a profile without ever holding the token.
-/// The WIT face (`component.rs`, wasm only) builds it; natively only the
-/// tests do.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// The WIT face builds it from the typed request, and the MCP face from a
+/// tool call (with the token from the server's environment).
 #[derive(Debug, Clone)]
 pub struct SaveInput {
     pub name: String,
@@ -90,7 +89,6 @@ pub struct SaveInput {
     pub allow_insecure_http: bool,
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 impl SaveInput {
     /// The request, with what was left out taken from `env` in the seed's
     /// order: the token from `CONTREE_TOKEN` then `NEBIUS_API_KEY`, the URL

@@ -20,7 +20,6 @@ use std::io::Write;
 use self::args::{AuthAction, Command};
 use self::console::Console;
 pub use self::console::{Io, SECRET_PROMPT};
-use self::log::Level;
 use crate::api::Context;
 use crate::config::env::Environment;
 use crate::config::profile::Secret;

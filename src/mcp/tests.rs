@@ -350,7 +350,13 @@ fn tool_descriptions_are_the_wit_doc_comments() {
         assert_eq!(tool["outputSchema"]["type"], "object");
     }
     let save = &tools[4];
-    let save_description = save["description"].as_str().unwrap();
+    // The WIT doc wraps its lines; the words are what an agent reads.
+    let save_description = save["description"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(save_description.contains("CONTREE_TOKEN, else NEBIUS_API_KEY"));
     assert!(
         save_description.contains("until `switch_profile` picks another"),

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
-use crate::api::{Context, ProfileView, SaveRequest};
-use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
+use crate::api::{Context, ProfileView, SaveInput};
+use crate::config::env::{Environment, TOKEN_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
 use crate::sanitize::escape_controls;
@@ -401,7 +401,8 @@ fn run(
                 "overwrite",
                 "allow_insecure_http",
             ])?;
-            let from_env = |names| tools.env.first_of(names).map(|(_, v)| v.to_string());
+            // The token only ever comes from the server's environment (no
+            // tool takes one); the rest of the seed's precedence is the core's.
             let Some((variable, token)) = tools.env.first_of(TOKEN_VARS) else {
                 return Err(AuthError::invalid(
                     "token",
@@ -409,23 +410,24 @@ fn run(
                 ));
             };
             notes.push(format!("Using token from {variable}"));
-            let request = SaveRequest {
+            let request = SaveInput {
                 name: args
                     .string("name")?
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
-                token: Secret::new(token),
-                url: args.string("url")?.or_else(|| from_env(URL_VARS)),
+                token: Some(Secret::new(token)),
+                url: args.string("url")?,
                 auth_type: match args.string("auth_type")?.as_deref() {
                     None => AuthType::default(),
                     Some(name) => AuthType::parse(name).ok_or_else(|| {
                         AuthError::invalid("auth_type", "auth_type must be iam or jwt")
                     })?,
                 },
-                project: args.string("project")?.or_else(|| from_env(PROJECT_VARS)),
+                project: args.string("project")?,
                 overwrite: args.bool("overwrite")?.unwrap_or(false),
                 allow_insecure_http: args.bool("allow_insecure_http")?.unwrap_or(false),
-            };
+            }
+            .resolve(&tools.env)?;
             let outcome =
                 context.save_profile(request, &mut |note| notes.push(note.to_string()))?;
             notes.extend(outcome.warnings.iter().cloned());
