@@ -425,10 +425,11 @@ fn a_slow_disk_writer_is_never_broken_by_a_waiting_writer_and_both_commit() {
         .preopen(slow_sb.home());
     std::thread::scope(|scope| {
         let slow = scope.spawn(|| slow_save.run(&slow_sb));
-        // Start the quick writer once the slow one holds its lock (the
-        // first new entry beside auth.ini).
+        // Start the quick writer once the slow one holds its lock (save
+        // makes and removes a probe file before that, to learn that it can
+        // write before it sends the token: not a lock).
         let deadline = Instant::now() + Duration::from_secs(10);
-        while entries(slow_sb.home()) == only_auth_ini() {
+        while !slow_sb.home().join("auth.ini.lock").exists() {
             assert!(Instant::now() < deadline, "the slow writer never locked");
             std::thread::sleep(Duration::from_millis(5));
         }
