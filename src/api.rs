@@ -3,7 +3,6 @@
 //! environment, prompts) and present results, nothing more.
 
 use std::borrow::Cow;
-use std::path::Path;
 
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::ini::Document;
@@ -287,7 +286,7 @@ impl Context<'_> {
         }
         let profile = checked_profile(&request)?;
         let whoami_request = whoami::request_for(&profile)?;
-        check_writable(&self.store.auth_path)?;
+        self.store.check_writable()?;
         let token = profile.token.clone().unwrap_or_else(|| Secret::new(""));
         let whoami = whoami::verify(
             self.transport,
@@ -429,65 +428,6 @@ impl Context<'_> {
             progress,
         )
     }
-}
-
-/// Issue 20 item 2: what would stop the write is found out before the
-/// token is sent anywhere. Where the folder of auth.ini exists, a probe file
-/// is created and removed there (named like the store's temporary files, so
-/// one a crash leaves behind is removed by the next write); where it does
-/// not, its nearest existing ancestor must be a folder the store can create
-/// it in.
-fn check_writable(auth_path: &Path) -> Result<(), AuthError> {
-    let Some(dir) = auth_path.parent() else {
-        return Ok(());
-    };
-    let shown =
-        |path: &Path| crate::sanitize::escape_controls(&path.to_string_lossy()).into_owned();
-    let refuse = |path: &Path, why: String| {
-        Err(AuthError::Io(format!(
-            "cannot write the config in {}: {why}; nothing was sent",
-            shown(path)
-        )))
-    };
-    let mut existing = dir;
-    while std::fs::symlink_metadata(existing).is_err() {
-        match existing.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
-            _ => return Ok(()),
-        }
-    }
-    if !std::fs::metadata(existing).is_ok_and(|m| m.is_dir()) {
-        return refuse(dir, format!("{} is not a directory", shown(existing)));
-    }
-    if existing != dir {
-        // The store creates the missing folders when it writes.
-        return Ok(());
-    }
-    let file_name = auth_path
-        .file_name()
-        .map_or("auth.ini".into(), |n| n.to_string_lossy());
-    let probe = dir.join(format!(".{file_name}.{:016x}.tmp", probe_suffix()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(file) => {
-            drop(file);
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(err) => refuse(dir, err.to_string()),
-    }
-}
-
-/// 64 random bits for the probe's name (the hasher's keys come from the
-/// host's randomness).
-fn probe_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
 }
 
 /// The profile a save request describes, with every value checked so that

@@ -165,3 +165,53 @@ pub(super) fn read_document(path: &Path, beat: &dyn Fn()) -> Result<Document, Au
     })?;
     Document::parse(&text).map_err(|err| parse_error(err.line, err.message))
 }
+
+/// Issue 20 item 2: what would stop the write is found out before the
+/// token is sent anywhere. Where the folder of auth.ini exists, a probe file
+/// is created and removed there (named like the store's temporary files, so
+/// one a crash leaves behind is removed by the next write); where it does
+/// not, its nearest existing ancestor must be a folder the store can create
+/// it in.
+pub(super) fn check_writable(auth_path: &Path) -> Result<(), AuthError> {
+    let Some(dir) = auth_path.parent() else {
+        return Ok(());
+    };
+    let shown =
+        |path: &Path| crate::sanitize::escape_controls(&path.to_string_lossy()).into_owned();
+    let refuse = |path: &Path, why: String| {
+        Err(AuthError::Io(format!(
+            "cannot write the config in {}: {why}; nothing was sent",
+            shown(path)
+        )))
+    };
+    let mut existing = dir;
+    while std::fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+            _ => return Ok(()),
+        }
+    }
+    if !std::fs::metadata(existing).is_ok_and(|m| m.is_dir()) {
+        return refuse(dir, format!("{} is not a directory", shown(existing)));
+    }
+    if existing != dir {
+        // The store creates the missing folders when it writes.
+        return Ok(());
+    }
+    let file_name = auth_path
+        .file_name()
+        .map_or("auth.ini".into(), |n| n.to_string_lossy());
+    let probe = dir.join(format!(".{file_name}.{}.tmp", super::lock::random_id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(file) => {
+            drop(file);
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(err) => refuse(dir, err.to_string()),
+    }
+}

@@ -92,6 +92,12 @@ impl Store {
         self.read_both()?.load(&self.auth_path)
     }
 
+    /// Whether a write of auth.ini could go through, found out before a
+    /// save sends its token anywhere (see [`files::check_writable`]).
+    pub fn check_writable(&self) -> Result<(), AuthError> {
+        files::check_writable(&self.auth_path)
+    }
+
     /// The profiles' names and where they are defined; no value is read.
     pub fn catalog(&self) -> Result<Catalog, AuthError> {
         Ok(self.read_both()?.catalog())
