@@ -94,10 +94,10 @@ fn bash_completes_auth_subcommands_and_aliases() {
 fn zsh_offers_auth_subcommands_and_aliases() {
     let zsh = script("zsh");
     assert!(zsh.starts_with("#compdef contree"), "{zsh}");
-    // `_contree__auth_commands` lists what may follow `contree auth`, one
+    // `_contree__subcmd__auth_commands` lists what may follow `contree auth`, one
     // `'NAME:description'` per subcommand and per alias.
     let start = zsh
-        .find("(( $+functions[_contree__auth_commands] ))")
+        .find("(( $+functions[_contree__subcmd__auth_commands] ))")
         .expect("a function listing auth's subcommands");
     let body = &zsh[start..];
     let body = &body[..body.find("\n}").expect("end of the function")];
