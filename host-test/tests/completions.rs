@@ -35,19 +35,17 @@ fn script(shell: &str) -> String {
 /// What bash's completion offers for the words typed so far (`line` ends
 /// where the cursor is), through the script's own completion function.
 fn bash_complete(script_path: &std::path::Path, line: &str) -> Vec<String> {
-    let program = format!(
-        r#"source "$1" || exit 3
+    let program = r#"source "$1" || exit 3
 read -ra COMP_WORDS <<< "$2"
 [[ "$2" == *" " ]] && COMP_WORDS+=("")
-COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
 COMP_LINE="$2"
-COMP_POINT=${{#COMP_LINE}}
+COMP_POINT=${#COMP_LINE}
 fn=$(complete -p contree | sed -E 's/.*-F ([^ ]+).*/\1/')
-"$fn" contree "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
-printf '%s\n' "${{COMPREPLY[@]}}""#
-    );
+"$fn" contree "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
     let out = Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+        .args(["--norc", "--noprofile", "-c", program, "bash"])
         .arg(script_path)
         .arg(line)
         .output()
