@@ -16,6 +16,20 @@ test:
 run *ARGS:
     cargo run --release -p contree-host --bin contree -- {{ARGS}}
 
+# Install the launcher as `contree` (~/.cargo/bin), its man page, and the
+# completions of the shells found on PATH (see the README).
+install:
+    cargo install --path host-test --locked --bin contree --target-dir target
+    mkdir -p ~/.cargo/share/man/man1 && target/release/contree man > ~/.cargo/share/man/man1/contree.1
+    d="${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion/completions"; mkdir -p "$d" && target/release/contree completions bash > "$d/contree"
+    if command -v fish >/dev/null; then d="${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions"; mkdir -p "$d" && target/release/contree completions fish > "$d/contree.fish"; fi
+    if command -v zsh >/dev/null; then mkdir -p ~/.zfunc && target/release/contree completions zsh > ~/.zfunc/_contree && echo 'zsh: add `fpath+=(~/.zfunc)` before `compinit` in ~/.zshrc'; fi
+
+# Undo `just install` (profiles and the compile cache stay).
+uninstall:
+    cargo uninstall contree-host
+    rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion/completions/contree" "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions/contree.fish" ~/.zfunc/_contree ~/.cargo/share/man/man1/contree.1
+
 # Run the component with the stock wasmtime CLI against $CONTREE_HOME.
 wasmtime *ARGS: build
     wasmtime run -S http --dir "$CONTREE_HOME" --env CONTREE_HOME="$CONTREE_HOME" {{wasm}} {{ARGS}}

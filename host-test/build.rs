@@ -47,7 +47,12 @@ fn main() {
     // dependencies compile once (on a cold 2-core build that is worth more
     // than running the two side by side); it runs after the command build
     // has been copied out, since both leave their component at one path.
-    let tool_wasm = tool::finish(tool::spawn(&workspace, &out_dir), &workspace);
+    let tool_wasm = if wants_tool_guest() {
+        tool::finish(tool::spawn(&workspace, &out_dir), &workspace)
+    } else {
+        // Nothing there: a test that loads it fails naming the path.
+        out_dir.join(format!("no-tool-guest-in-release-set-{TOOL_GUEST_ENV}=1"))
+    };
     println!(
         "cargo:rustc-env=CONTREE_AUTH_TOOL_WASM={}",
         tool_wasm.display()
@@ -60,6 +65,19 @@ fn main() {
         "cargo:rustc-env=CONTREE_HOST_WASMTIME_VERSION={}",
         wasmtime_version(&workspace.join("Cargo.lock"))
     );
+}
+
+/// Forces the tool guest into a release build (`cargo test --release`).
+const TOOL_GUEST_ENV: &str = "CONTREE_BUILD_TOOL_GUEST";
+
+/// Whether to build the tool guest: only the tests load it, and the launcher
+/// embeds the command build alone, so release builds (`cargo run --release`,
+/// `cargo install`) skip it unless [`TOOL_GUEST_ENV`] is `1`. Dev and test
+/// builds (`PROFILE=debug`) always build it.
+fn wants_tool_guest() -> bool {
+    println!("cargo:rerun-if-env-changed={TOOL_GUEST_ENV}");
+    env::var("PROFILE").as_deref() != Ok("release")
+        || env::var(TOOL_GUEST_ENV).as_deref() == Ok("1")
 }
 
 /// Adds the `wasm32-wasip2` standard library to the toolchain in use when it

@@ -5,8 +5,10 @@
 //! the terminal, whose echo it hides while the token is typed.
 //!
 //! - [`plan`]: what the component will see, decided before it runs;
-//! - [`terminal`]: echo off after a secret prompt, back on in every way out.
+//! - [`terminal`]: echo off after a secret prompt, back on in every way out;
+//! - [`completions`]: `contree completions SHELL` and `contree man`.
 
+pub mod completions;
 pub mod plan;
 #[cfg(unix)]
 pub mod terminal;
@@ -49,6 +51,9 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
                 .map_err(|a| anyhow::anyhow!("argument {a:?} is not valid UTF-8"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(code) = completions::dispatch(&args, &mut std::io::stdout().lock()) {
+        return code;
+    }
     let cwd = std::env::current_dir().ok();
     let plan = plan(args, |name| std::env::var(name).ok(), cwd.as_deref())?;
     ensure_home(&plan.home)?;
