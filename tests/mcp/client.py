@@ -12,7 +12,9 @@ SESSION: {"command": str, "args": [str], "env": {str: str},
                     | {"ping": true} | {"wait_for_tools": N}]}
 `wait_for_tools` lists the tools until there are at least N (for 30 s at
 most; a server may load its tools after it starts, as Wassette does) and
-reports the last listing.
+reports the last listing; with "ready_call": {"tool", "arguments"} and
+"not_ready": TEXT it then repeats that call (30 s at most) while its answer
+holds TEXT, and adds "ready_attempts" to the listing.
 Output: {"sessions": [{"protocol_version", "server_info", "results": [...],
                         "tools": listing}]}
 where each result is the tool listing, a CallToolResult as the server sent
@@ -47,7 +49,21 @@ async def run_calls(api, calls):
                     if len(listing.tools) >= call["wait_for_tools"]:
                         break
                     await asyncio.sleep(0.1)
-                results.append(dump(listing))
+                # Then, optionally, until a call stops answering `not_ready`
+                # (Wassette applies a component's grants after its tools
+                # appear; a call before that runs without them).
+                ready = call.get("ready_call")
+                attempts = 0
+                while ready and attempts < 300:
+                    attempts += 1
+                    answer = dump(await api.call_tool(ready["tool"], ready.get("arguments")))
+                    if call["not_ready"] not in json.dumps(answer):
+                        break
+                    await asyncio.sleep(0.1)
+                result = dump(listing)
+                if ready:
+                    result["ready_attempts"] = attempts
+                results.append(result)
             elif call.get("ping"):
                 results.append(dump(await api.send_ping()))
             else:
