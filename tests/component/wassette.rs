@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use contree_host::MockApi;
 use contree_host::harness::python::run_limited;
 use contree_host::harness::support::{assert_no_token, token};
+use contree_host::harness::tool_component_path;
 use contree_host::harness::wassette::Wassette;
-use contree_host::typed::tool_component_path;
 use serde_json::{Value, json};
 
 use crate::common::sha16;

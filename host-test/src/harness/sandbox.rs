@@ -10,7 +10,8 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::faults::{Faults, faulty_runner};
-use crate::runner::{Outcome, RunSpec, Runner, Stdin};
+use crate::outcome::Outcome;
+use crate::runner::{RunSpec, Stdin};
 
 pub struct Sandbox {
     _dir: TempDir,
@@ -151,8 +152,8 @@ impl Sandbox {
 
     /// A fresh instance of the component for typed calls, seeing this home and environment.
     pub fn typed(&self) -> crate::typed::Typed {
-        Runner::shared()
-            .and_then(|runner| runner.typed(&self.run_env(), &self.dirs()))
+        super::shared_typed_runner()
+            .instantiate(&self.run_env(), &self.dirs())
             .unwrap_or_else(|err| panic!("instantiating the component: {err:#}"))
     }
 
@@ -180,8 +181,8 @@ impl Sandbox {
             capture: true,
         };
         let outcome = match &self.faults {
-            Some(faults) => faulty_runner().run_with_faults(spec, faults.clone()),
-            None => Runner::shared()
+            Some(faults) => faulty_runner().run_with_extension(spec, faults.clone()),
+            None => super::shared_runner()
                 .unwrap_or_else(|e| panic!("loading the component: {e:#}"))
                 .run(spec),
         };

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use crate::harness::sandbox::Sandbox;
-use crate::runner::Outcome;
+use crate::outcome::Outcome;
 
 /// Every test token contains this, so any output holding it is a leak.
 pub const SECRET_MARK: &str = "SeCrEt";
