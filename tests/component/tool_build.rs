@@ -51,13 +51,7 @@ fn world_items(wit: &str) -> (Vec<String>, Vec<String>) {
 
 /// The typed functions, which each world exports itself (WIT 0.3.0), so
 /// that Wassette shows their doc comments.
-const FUNCTIONS: [&str; 5] = [
-    "list-profiles",
-    "save-profile",
-    "switch-profile",
-    "remove-profile",
-    "whoami",
-];
+use contree_host::harness::support::TYPED_FUNCTIONS as FUNCTIONS;
 
 /// `NAME` of each `NAME: func(...)` export line.
 fn function_names(exports: &[String]) -> Vec<&str> {

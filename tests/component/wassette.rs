@@ -27,14 +27,9 @@ use crate::common::sha16;
 use crate::mcp::python;
 use crate::python_env;
 
-/// The typed functions, in the world's order: Wassette's tool names.
-const FUNCTIONS: [&str; 5] = [
-    "list-profiles",
-    "save-profile",
-    "switch-profile",
-    "remove-profile",
-    "whoami",
-];
+/// The typed functions, which each world exports itself (WIT 0.3.0), so
+/// that Wassette shows their doc comments.
+use contree_host::harness::support::TYPED_FUNCTIONS as FUNCTIONS;
 
 /// A Wassette installation of the tool build with a state of its own.
 struct Rig {

@@ -5,16 +5,7 @@
 use contree_host::typed::{AuthError, AuthType, ProbeStatus};
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{SECRET_MARK, request, sha16, token};
-
-/// No typed result may carry a token.
-fn no_token<T: std::fmt::Debug>(value: T) -> T {
-    assert!(
-        !format!("{value:?}").contains(SECRET_MARK),
-        "a token in {value:?}"
-    );
-    value
-}
+use crate::common::{no_token, request, sha16, token};
 
 #[test]
 fn save_list_switch_remove_and_whoami_round_trip() {

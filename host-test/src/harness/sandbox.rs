@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::faults::{Faults, faulty_runner};
+use super::support;
 use crate::outcome::Outcome;
 use crate::runner::{RunSpec, Stdin};
 
@@ -121,6 +122,21 @@ impl Sandbox {
         }
     }
 
+    /// The names in the config home, sorted (what a run left there).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.home)
+            .expect("listing the config home")
+            .map(|e| {
+                e.expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The permission bits of `home()/rel` (for example `0o600`).
     #[cfg(unix)]
     pub fn mode(&self, rel: impl AsRef<Path>) -> Option<u32> {
@@ -186,7 +202,7 @@ impl Sandbox {
                 .unwrap_or_else(|e| panic!("loading the component: {e:#}"))
                 .run(spec),
         };
-        outcome.unwrap_or_else(|e| panic!("running the component: {e:#}"))
+        scanned(outcome.unwrap_or_else(|e| panic!("running the component: {e:#}")))
     }
 
     /// Runs the same under the stock `wasmtime` CLI, if one is on `PATH`:
@@ -223,13 +239,21 @@ impl Sandbox {
         let _ = feeder.join();
         let code = output.status.code().unwrap_or(STOCK_TRAP_EXIT_CODE);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        Some(Outcome {
+        Some(scanned(Outcome {
             code,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             trap: (code == STOCK_TRAP_EXIT_CODE).then(|| stderr.clone()),
             stderr,
-        })
+        }))
     }
+}
+
+/// Every run's output goes through the leak scan, whether or not the test
+/// asks: no piece of any test token on stdout or stderr (SPEC §5).
+fn scanned(outcome: Outcome) -> Outcome {
+    support::assert_no_token("stdout", &outcome.stdout);
+    support::assert_no_token("stderr", &outcome.stderr);
+    outcome
 }
 
 /// The stock CLI exits as if by SIGABRT on a trap; a death by a signal is

@@ -29,11 +29,27 @@ static TOKENS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// them hex digits, so no hash or uuid printed by the component can look
 /// like a piece of it.
 pub fn token(kind: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let token = format!("{kind}-{SECRET_MARK}-{n}-{}", random_letters(n, 16));
+    let (n, head) = token_head(kind);
+    let token = format!("{head}{}", random_letters(n, 16));
     remember(&token);
     token
+}
+
+/// A token made like [`token`], `len` characters long (as long as the
+/// 308-character tokens of the issue, for example).
+pub fn token_of_length(kind: &str, len: usize) -> String {
+    let (n, head) = token_head(kind);
+    assert!(len >= head.len() + LEAK_PIECE, "{len} is too short a token");
+    let token = format!("{head}{}", random_letters(n, len - head.len()));
+    remember(&token);
+    token
+}
+
+/// `KIND-SeCrEt-N-`, N counting the tokens made in this process.
+fn token_head(kind: &str) -> (u64, String) {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    (n, format!("{kind}-{SECRET_MARK}-{n}-"))
 }
 
 /// Adds a token made another way (for example a token with spaces around
@@ -108,7 +124,7 @@ pub fn no_token<T: Debug>(value: T) -> T {
 }
 
 /// What every run must satisfy: no trap, no piece of a token on stdout or
-/// stderr.
+/// stderr (every [`Sandbox`] run is scanned already; this adds the trap).
 pub fn check(outcome: Outcome) -> Outcome {
     assert!(
         outcome.trap.is_none(),
@@ -128,6 +144,16 @@ pub fn assert_has(haystack: &str, needle: &str) {
         "{needle:?} not found in:\n{haystack}"
     );
 }
+
+/// The typed functions both worlds export (WIT 0.3.0), in the world's
+/// order: what `wasm-tools` lists and Wassette's tool names.
+pub const TYPED_FUNCTIONS: [&str; 5] = [
+    "list-profiles",
+    "save-profile",
+    "switch-profile",
+    "remove-profile",
+    "whoami",
+];
 
 /// `contree [GLOBAL...] auth -p NAME --token TOKEN -u URL -P PROJECT [-y]
 /// [EXTRA...]`, the save invocation, built once. Only what is set is passed.
@@ -330,6 +356,9 @@ mod tests {
         assert_eq!(leaked_piece(&format!("x {short} y")), None, "11 are not");
         assert_eq!(leaked_piece(&sha16(&tok)), None);
         assert!(leaked_piece(&format!("<{SECRET_MARK}>")).is_some());
+        let long = token_of_length("ok", 308);
+        assert_eq!(long.len(), 308);
+        assert!(leaked_piece(&format!("x{}y", &long[150..162])).is_some());
         remember("an-outside-token-of-24ch");
         assert!(leaked_piece("...outside-token...").is_some());
     }

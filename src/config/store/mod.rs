@@ -159,11 +159,10 @@ mod tests {
 
     use super::*;
     use crate::config::profile;
+    use crate::testing::{TempDir, temp_dir};
 
-    fn temp_home() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("contree-store-{}", lock::random_id()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_home() -> TempDir {
+        temp_dir("contree-store-")
     }
 
     #[test]
