@@ -355,11 +355,8 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
     let set = rig.cli(&["secret", "set", &id, &format!("CONTREE_TOKEN={secret}")]);
     assert_eq!(set["status"], "success", "{set}");
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = contree_host::harness::support::refusing_port();
+    let closed = refusing.port();
     let r = rig.session(vec![
         call("list-profiles", json!({"offline": true})),
         save("work", &url, None),

@@ -142,11 +142,8 @@ fn errors_are_variants_a_host_can_match() {
         host.save_profile(&request(&api, "a", &token("notjson"))).unwrap(),
         Err(AuthError::VerificationFailed(f)) if f.status == Some(200)
     ));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = contree_host::harness::support::refusing_port();
+    let closed = refusing.port();
     let mut refused = request(&api, "a", &token("ok"));
     refused.url = Some(format!("http://127.0.0.1:{closed}"));
     assert!(matches!(

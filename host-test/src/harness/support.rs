@@ -342,6 +342,58 @@ pub fn require_tool(name: &str, purpose: &str) -> Option<PathBuf> {
     None
 }
 
+/// A loopback TCP port that refuses every connection for as long as this
+/// lives: a socket is bound to it and never listens, so the kernel answers
+/// each connection with a reset, and no other test can take the port
+/// meanwhile (binding a listener and dropping it only hopes the port stays free).
+pub struct RefusingPort {
+    #[cfg(unix)]
+    _socket: std::os::fd::OwnedFd,
+    port: u16,
+}
+
+impl RefusingPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A fresh [`RefusingPort`] on 127.0.0.1.
+#[cfg(unix)]
+pub fn refusing_port() -> RefusingPort {
+    use std::mem::{size_of, zeroed};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: plain socket calls on a descriptor this function owns, with
+    // a `sockaddr_in` and its true size.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let socket = OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let addr_ptr = (&raw mut addr).cast::<libc::sockaddr>();
+        let bound = libc::bind(socket.as_raw_fd(), addr_ptr, len);
+        assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+        let named = libc::getsockname(socket.as_raw_fd(), addr_ptr, &mut len);
+        assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+        RefusingPort {
+            _socket: socket,
+            port: u16::from_be(addr.sin_port),
+        }
+    }
+}
+
+/// Elsewhere: a port whose listener is gone (hoped to stay free).
+#[cfg(not(unix))]
+pub fn refusing_port() -> RefusingPort {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    RefusingPort {
+        port: listener.local_addr().expect("its address").port(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +413,15 @@ mod tests {
         assert!(leaked_piece(&format!("x{}y", &long[150..162])).is_some());
         remember("an-outside-token-of-24ch");
         assert!(leaked_piece("...outside-token...").is_some());
+    }
+
+    #[test]
+    fn a_refusing_port_refuses_while_it_lives() {
+        let refusing = refusing_port();
+        let err = std::net::TcpStream::connect(("127.0.0.1", refusing.port())).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+        let taken = std::net::TcpListener::bind(("127.0.0.1", refusing.port()));
+        assert!(taken.is_err(), "the port stays reserved");
     }
 
     #[test]
