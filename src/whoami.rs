@@ -420,6 +420,9 @@ mod tests {
     use crate::testing::{fragments, long_token};
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use crate::http::fake::FakeTransport;
 
     fn secret() -> Secret {
         Secret::new("tok-123")
@@ -454,45 +457,35 @@ mod tests {
     /// except `Timeout`, which spends the whole wait on the fake clock, as a
     /// server that never answers (or trickles, or streams forever) makes it.
     struct Scripted {
-        answers: RefCell<VecDeque<Outcome>>,
-        timeouts: RefCell<Vec<Duration>>,
-        clock: FakeClock,
+        fake: FakeTransport<'static>,
+        clock: Rc<FakeClock>,
     }
 
     impl Scripted {
         fn new(answers: impl IntoIterator<Item = Outcome>) -> Scripted {
-            Scripted {
-                answers: RefCell::new(answers.into_iter().collect()),
-                timeouts: RefCell::new(Vec::new()),
-                clock: FakeClock::default(),
-            }
+            let clock = Rc::new(FakeClock::default());
+            let spent = clock.clone();
+            let answers: RefCell<VecDeque<Outcome>> = RefCell::new(answers.into_iter().collect());
+            let fake = FakeTransport::batch(move |requests, timeout| {
+                let outcome = answers.borrow_mut().pop_front().unwrap_or(Outcome::Timeout);
+                if outcome == Outcome::Timeout {
+                    spent.advance(timeout);
+                }
+                requests.iter().map(|_| outcome.clone()).collect()
+            });
+            Scripted { fake, clock }
         }
 
         fn attempts(&self) -> usize {
-            self.timeouts.borrow().len()
+            self.fake.timeouts().len()
         }
 
         fn timeouts(&self) -> Vec<Duration> {
-            self.timeouts.borrow().clone()
+            self.fake.timeouts()
         }
 
         fn sleeps(&self) -> Vec<Duration> {
             self.clock.sleeps.borrow().clone()
-        }
-    }
-
-    impl Transport for Scripted {
-        fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
-            self.timeouts.borrow_mut().push(timeout);
-            let outcome = self
-                .answers
-                .borrow_mut()
-                .pop_front()
-                .unwrap_or(Outcome::Timeout);
-            if outcome == Outcome::Timeout {
-                self.clock.advance(timeout);
-            }
-            requests.iter().map(|_| outcome.clone()).collect()
         }
     }
 
@@ -528,11 +521,11 @@ mod tests {
         let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9")).unwrap();
         let mut notes = Vec::new();
         let result = verify_with(
-            transport,
+            &transport.fake,
             &request,
             &token,
             policy,
-            &transport.clock,
+            &*transport.clock,
             &mut |n| notes.push(n.to_string()),
         );
         (result, notes)
@@ -771,11 +764,11 @@ mod tests {
             let script = Scripted::new(std::iter::repeat_n(outcome, 3));
             let mut notes = String::new();
             let err = verify_with(
-                &script,
+                &script.fake,
                 &request,
                 &token,
                 &RetryPolicy::SAVE,
-                &script.clock,
+                &*script.clock,
                 &mut |n| notes.push_str(n),
             )
             .unwrap_err();
@@ -798,11 +791,11 @@ mod tests {
         let request = request_for(&jwt(token.expose(), &in_path)).unwrap();
         let down = Scripted::new(std::iter::repeat_n(refused(), 3));
         let err = verify_with(
-            &down,
+            &down.fake,
             &request,
             &token,
             &RetryPolicy::SAVE,
-            &down.clock,
+            &*down.clock,
             &mut |_| {},
         )
         .unwrap_err();

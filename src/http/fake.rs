@@ -10,6 +10,7 @@ use super::{Outcome, Request, Transport};
 pub struct FakeTransport<'a> {
     answer: Box<Answer<'a>>,
     seen: RefCell<Vec<Request>>,
+    timeouts: RefCell<Vec<Duration>>,
 }
 
 /// How the fake answers one call: every request sent together, the deadline.
@@ -27,6 +28,7 @@ impl<'a> FakeTransport<'a> {
         FakeTransport {
             answer: Box::new(answer),
             seen: RefCell::new(Vec::new()),
+            timeouts: RefCell::new(Vec::new()),
         }
     }
 
@@ -34,11 +36,17 @@ impl<'a> FakeTransport<'a> {
     pub fn requests(&self) -> Vec<Request> {
         self.seen.borrow().clone()
     }
+
+    /// The deadline of every call so far, in order (one per `send_all`).
+    pub fn timeouts(&self) -> Vec<Duration> {
+        self.timeouts.borrow().clone()
+    }
 }
 
 impl Transport for FakeTransport<'_> {
     fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
         self.seen.borrow_mut().extend(requests.iter().cloned());
+        self.timeouts.borrow_mut().push(timeout);
         (self.answer)(requests, timeout)
     }
 }
