@@ -11,7 +11,9 @@ VENV=target/bench-venv
 
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
     echo "== building the launcher and mock-api (release)" >&2
-    cargo build --release --locked -p contree-host --bin contree --bin mock-api
+    # The launcher as it ships; the mock API is test support (feature harness).
+    cargo build --release --locked -p contree-host --bin contree
+    cargo build --release --locked -p contree-host --features harness --bin mock-api
     echo "== building the component (wasm32-wasip2, profile component)" >&2
     host-test/ensure-wasm-target
     cargo build --profile component --locked --target wasm32-wasip2 -p contree-auth

@@ -724,31 +724,26 @@ mod tests {
 mod remove_tests {
     use std::fs;
     use std::path::{Path, PathBuf};
-    use std::time::Duration;
 
     use super::*;
+    use crate::http::fake::FakeTransport;
     use crate::http::{Outcome, Request};
+    use crate::testing::{TempDir, temp_dir};
 
-    struct NoNetwork;
-
-    impl Transport for NoNetwork {
-        fn send_all(&self, _: &[Request], _: Duration) -> Vec<Outcome> {
-            panic!("remove must not touch the network")
-        }
+    fn no_network(_: &Request) -> Outcome {
+        panic!("remove must not touch the network")
     }
 
-    fn temp_root() -> PathBuf {
-        use std::hash::{BuildHasher, RandomState};
-        let suffix = RandomState::new().hash_one(std::time::SystemTime::now());
-        let dir = std::env::temp_dir().join(format!("contree-remove-{suffix:016x}"));
+    fn temp_root() -> TempDir {
+        let dir = temp_dir("contree-remove-");
         fs::create_dir_all(dir.join("home")).unwrap();
         dir
     }
 
-    fn context(home: &Path) -> Context<'static> {
+    fn context<'a>(home: &Path, transport: &'a FakeTransport) -> Context<'a> {
         Context {
             store: Store::new(home.to_path_buf(), None).with_private_files(true),
-            transport: &NoNetwork,
+            transport,
             profile_override: None,
         }
     }
@@ -777,7 +772,8 @@ mod remove_tests {
         );
         fs::write(home.join("auth.ini"), &auth).unwrap();
         fs::write(home.join("cli.ini"), "[profile:..\\..\\y]\nurl = u\n").unwrap();
-        let context = context(&home);
+        let offline = FakeTransport::new(no_network);
+        let context = context(&home, &offline);
         for name in [
             "../../x".to_string(),
             absolute.display().to_string(),
@@ -803,7 +799,8 @@ mod remove_tests {
         let home = root.join("home");
         fs::write(home.join("cli.ini"), "[profile:c]\nurl = http://h\n").unwrap();
         fs::write(home.join("auth.ini"), "[profile:a]\ntoken = t\n").unwrap();
-        let context = context(&home);
+        let offline = FakeTransport::new(no_network);
+        let context = context(&home, &offline);
         let err = context.remove_profile("c").unwrap_err();
         assert!(
             err.to_string().contains("defined only in") && err.to_string().contains("cli.ini"),
@@ -823,7 +820,8 @@ mod remove_tests {
         let home = root.join("home");
         fs::write(home.join("cli.ini"), "[profile:b]\nurl = http://h\n").unwrap();
         fs::write(home.join("auth.ini"), "[profile:b]\ntoken = t\n").unwrap();
-        let removal = context(&home).remove_profile("b").unwrap();
+        let offline = FakeTransport::new(no_network);
+        let removal = context(&home, &offline).remove_profile("b").unwrap();
         assert_eq!(removal.warnings.len(), 1, "{:?}", removal.warnings);
         assert!(removal.warnings[0].contains("stays listed"));
         let text = fs::read_to_string(home.join("auth.ini")).unwrap();
@@ -844,7 +842,8 @@ mod remove_tests {
             format!("[profile:{long}]\ntoken = t\n\n[profile:ok]\ntoken = t\n\n"),
         )
         .unwrap();
-        let context = context(&home);
+        let offline = FakeTransport::new(no_network);
+        let context = context(&home, &offline);
         let listed = context.list_profiles(true).unwrap();
         assert!(listed.profiles.iter().any(|p| p.profile.name == long));
         assert_eq!(context.switch_profile(&long).unwrap(), Vec::<String>::new());
@@ -875,7 +874,8 @@ mod remove_tests {
         text.push_str("\n[profile:broken]\ntoken = %(v8)s\n\n[profile:gone]\ntoken = t\n\n");
         fs::write(home.join("auth.ini"), text).unwrap();
         fs::write(home.join("sessions-gone.db"), "x").unwrap();
-        let context = context(&home);
+        let offline = FakeTransport::new(no_network);
+        let context = context(&home, &offline);
         assert!(context.store.load().is_err(), "reading values still fails");
         let removal = context.remove_profile("gone").unwrap();
         assert_eq!(removal.active, "broken");

@@ -21,6 +21,9 @@ pub(crate) mod python;
 pub(crate) mod sanitize;
 pub(crate) mod whoami;
 
+#[cfg(test)]
+mod testing;
+
 #[cfg(target_arch = "wasm32")]
 mod component;
 

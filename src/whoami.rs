@@ -417,8 +417,12 @@ pub fn verify_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{fragments, long_token};
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use crate::http::fake::FakeTransport;
 
     fn secret() -> Secret {
         Secret::new("tok-123")
@@ -453,45 +457,35 @@ mod tests {
     /// except `Timeout`, which spends the whole wait on the fake clock, as a
     /// server that never answers (or trickles, or streams forever) makes it.
     struct Scripted {
-        answers: RefCell<VecDeque<Outcome>>,
-        timeouts: RefCell<Vec<Duration>>,
-        clock: FakeClock,
+        fake: FakeTransport<'static>,
+        clock: Rc<FakeClock>,
     }
 
     impl Scripted {
         fn new(answers: impl IntoIterator<Item = Outcome>) -> Scripted {
-            Scripted {
-                answers: RefCell::new(answers.into_iter().collect()),
-                timeouts: RefCell::new(Vec::new()),
-                clock: FakeClock::default(),
-            }
+            let clock = Rc::new(FakeClock::default());
+            let spent = clock.clone();
+            let answers: RefCell<VecDeque<Outcome>> = RefCell::new(answers.into_iter().collect());
+            let fake = FakeTransport::batch(move |requests, timeout| {
+                let outcome = answers.borrow_mut().pop_front().unwrap_or(Outcome::Timeout);
+                if outcome == Outcome::Timeout {
+                    spent.advance(timeout);
+                }
+                requests.iter().map(|_| outcome.clone()).collect()
+            });
+            Scripted { fake, clock }
         }
 
         fn attempts(&self) -> usize {
-            self.timeouts.borrow().len()
+            self.fake.timeouts().len()
         }
 
         fn timeouts(&self) -> Vec<Duration> {
-            self.timeouts.borrow().clone()
+            self.fake.timeouts()
         }
 
         fn sleeps(&self) -> Vec<Duration> {
             self.clock.sleeps.borrow().clone()
-        }
-    }
-
-    impl Transport for Scripted {
-        fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
-            self.timeouts.borrow_mut().push(timeout);
-            let outcome = self
-                .answers
-                .borrow_mut()
-                .pop_front()
-                .unwrap_or(Outcome::Timeout);
-            if outcome == Outcome::Timeout {
-                self.clock.advance(timeout);
-            }
-            requests.iter().map(|_| outcome.clone()).collect()
         }
     }
 
@@ -527,32 +521,14 @@ mod tests {
         let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9")).unwrap();
         let mut notes = Vec::new();
         let result = verify_with(
-            transport,
+            &transport.fake,
             &request,
             &token,
             policy,
-            &transport.clock,
+            &*transport.clock,
             &mut |n| notes.push(n.to_string()),
         );
         (result, notes)
-    }
-
-    /// A 308-character token, as the issue measured.
-    fn long_token() -> Secret {
-        let body: String = (0..300)
-            .map(|i| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[i * 11 % 36]))
-            .collect();
-        Secret::new(format!("eyJhbGci{body}"))
-    }
-
-    /// Every 12-character run of `token` found in `text`.
-    fn fragments(text: &str, token: &Secret) -> Vec<String> {
-        let chars: Vec<char> = token.expose().chars().collect();
-        chars
-            .windows(sanitize::MIN_FRAGMENT)
-            .map(|w| w.iter().collect::<String>())
-            .filter(|w| text.contains(w.as_str()))
-            .collect()
     }
 
     #[test]
@@ -781,23 +757,23 @@ mod tests {
         for outcome in echoes {
             let verdict = Verdict::read(outcome.clone(), &Redactor::new(&[&token]));
             let text = verdict.describe(Duration::from_secs(1));
-            assert!(fragments(&text, &token).is_empty(), "{text}");
+            assert!(fragments(&text, token.expose()).is_empty(), "{text}");
             assert!(text.contains(&sanitize::marker(&token)), "{text}");
             // verify's error and retry notes, too.
             let request = request_for(&jwt(token.expose(), "http://127.0.0.1:9")).unwrap();
             let script = Scripted::new(std::iter::repeat_n(outcome, 3));
             let mut notes = String::new();
             let err = verify_with(
-                &script,
+                &script.fake,
                 &request,
                 &token,
                 &RetryPolicy::SAVE,
-                &script.clock,
+                &*script.clock,
                 &mut |n| notes.push_str(n),
             )
             .unwrap_err();
             let shown = format!("{err} {err:?} {notes}");
-            assert!(fragments(&shown, &token).is_empty(), "{shown}");
+            assert!(fragments(&shown, token.expose()).is_empty(), "{shown}");
         }
         // A token pasted into the URL by mistake is not quoted back either.
         for url in [
@@ -806,21 +782,27 @@ mod tests {
             format!("http://10.0.0.1/{}", token.expose()),
         ] {
             let err = request_for(&jwt(token.expose(), &url)).unwrap_err();
-            assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
+            assert!(
+                fragments(&err.to_string(), token.expose()).is_empty(),
+                "{err}"
+            );
         }
         let in_path = format!("http://127.0.0.1:9/{}", token.expose());
         let request = request_for(&jwt(token.expose(), &in_path)).unwrap();
         let down = Scripted::new(std::iter::repeat_n(refused(), 3));
         let err = verify_with(
-            &down,
+            &down.fake,
             &request,
             &token,
             &RetryPolicy::SAVE,
-            &down.clock,
+            &*down.clock,
             &mut |_| {},
         )
         .unwrap_err();
-        assert!(fragments(&err.to_string(), &token).is_empty(), "{err}");
+        assert!(
+            fragments(&err.to_string(), token.expose()).is_empty(),
+            "{err}"
+        );
         // A 2xx answer's strings are the server's too.
         let echo = status(
             200,
@@ -834,7 +816,7 @@ mod tests {
         };
         assert!(whoami.has_permission("list"));
         assert!(
-            fragments(&format!("{whoami:?}"), &token).is_empty(),
+            fragments(&format!("{whoami:?}"), token.expose()).is_empty(),
             "{whoami:?}"
         );
     }

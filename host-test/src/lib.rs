@@ -1,25 +1,35 @@
-//! Runs the `contree-auth` WASI component under wasmtime. Three rooms:
+//! Runs the `contree-auth` WASI component under wasmtime. What ships and
+//! what tests are different rooms; imports only go down this list:
 //!
-//! - [`runner`]: the wasmtime embedding both others use (engine, linker,
-//!   one run of `wasi:cli/run`, the on-disk compile cache);
+//! - [`runtime`]: the wasmtime pieces (engine, linker, the store's [`runtime::Host`],
+//!   the on-disk compile cache), importing nothing of this crate;
+//! - [`runner`]: one run of `wasi:cli/run` ([`Outcome`] is how it ended);
+//!   [`typed`]: typed calls of the `contree:auth` exports;
 //! - [`launcher`]: what ships in `target/release/contree` (where the config
 //!   home is, which directories and variables the component sees, hiding the
 //!   typed token on a terminal);
-//! - [`harness`]: what only tests use (a sandboxed config home, a mock of the
-//!   ConTree API, shared test support).
-//!
-//! [`typed`] holds the typed bindings of the `contree:auth` worlds.
+//! - `harness` (cargo feature `harness`, on only for this crate's tests,
+//!   benches and the `mock-api` binary): a sandboxed config home, a mock of
+//!   the ConTree API, shared test support. Nothing above imports it, and the
+//!   `contree` binary is built without it.
 
+#[cfg(feature = "harness")]
 pub mod harness;
 pub mod launcher;
+pub mod outcome;
 pub mod runner;
+pub mod runtime;
 pub mod typed;
 
+#[cfg(feature = "harness")]
 pub use harness::mock_api::{self, MockApi, Request};
+#[cfg(feature = "harness")]
 pub use harness::sandbox::{self, Sandbox};
+#[cfg(feature = "harness")]
 pub use harness::{component_path, test_cache_dir, wasmtime_cli};
-pub use runner::cache::{self, CacheUse};
-pub use runner::{Outcome, RunSpec, Runner, Stdin, TRAP_EXIT_CODE};
+pub use outcome::Outcome;
+pub use runner::{RunSpec, Runner, Stdin, TRAP_EXIT_CODE};
+pub use runtime::cache::{self, CacheUse};
 
 /// The version of wasmtime this crate embeds.
 pub const WASMTIME_VERSION: &str = env!("CONTREE_HOST_WASMTIME_VERSION");

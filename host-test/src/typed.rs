@@ -4,7 +4,6 @@
 //! onto wasmtime-wasi's own bindings, so nothing is generated for them).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use anyhow::Context;
 use wasmtime::{Engine, Store};
@@ -12,7 +11,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
-use crate::runner::Host;
+use crate::runtime::Host;
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -30,23 +29,16 @@ wasmtime::component::bindgen!({
 // The world defines its types (`AuthError`, `SaveRequest`, ...) itself, so
 // bindgen puts them here, public, beside `Tool`.
 
-/// The tool-shaped build (`--no-default-features`: no `wasi:cli/run`, no
-/// `exit-with-code`, the WIT docs in a `package-docs` section), built by
-/// `build.rs` beside [`crate::component_path`].
-pub fn tool_component_path() -> &'static Path {
-    Path::new(env!("CONTREE_AUTH_TOOL_WASM"))
-}
-
-/// The names the runner knows the bindings by (both builds export the same
-/// functions, so one set of bindings serves both).
+/// The names the bindings go by for the command build (both builds export
+/// the same functions, so one set of bindings serves both).
 pub type ContreeAuth = Tool;
 pub type ContreeAuthPre<T> = ToolPre<T>;
 
 /// One instance and its store. Each method is one export call; the outer
 /// `Result` is a trap, the inner one the function's `result<_, auth-error>`.
 pub struct Typed {
-    pub(crate) store: Store<Host>,
-    pub(crate) bindings: Tool,
+    store: Store<Host>,
+    bindings: Tool,
 }
 
 /// The five calls, for [`Typed`] and [`ToolTyped`] alike.
@@ -90,6 +82,59 @@ impl Typed {
     typed_calls!();
 }
 
+/// The command build, compiled and linked once for typed calls of its
+/// exports (beside `wasi:cli/run`, which [`crate::Runner`] calls).
+pub struct TypedRunner {
+    engine: Engine,
+    pre: ContreeAuthPre<Host>,
+}
+
+impl TypedRunner {
+    /// Compiles (or loads from the compile cache) and links `wasm`.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<TypedRunner> {
+        let engine = crate::runtime::engine()?;
+        let (component, _) = crate::runtime::cache::load_component(&engine, wasm, cache_dir)?;
+        let linker = crate::runtime::linker::<Host>(&engine)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("linking the component")?;
+        let pre = ContreeAuthPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the component does not export the typed functions")?;
+        Ok(TypedRunner { engine, pre })
+    }
+
+    /// A fresh instance seeing only `env` and `preopens`
+    /// (`(host dir, guest path)`); stdio is discarded.
+    pub fn instantiate(
+        &self,
+        env: &[(String, String)],
+        preopens: &[(PathBuf, String)],
+    ) -> anyhow::Result<Typed> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.envs(env);
+        preopen(&mut builder, preopens)?;
+        let mut store = Store::new(&self.engine, Host::new(builder.build()));
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating the component")?;
+        Ok(Typed { store, bindings })
+    }
+}
+
+fn preopen(builder: &mut WasiCtxBuilder, preopens: &[(PathBuf, String)]) -> anyhow::Result<()> {
+    for (host, guest) in preopens {
+        builder
+            .preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("opening {} for the component", host.display()))?;
+    }
+    Ok(())
+}
+
 /// The tool-shaped build, linked the way a capability host links it: WASI 0.2
 /// and outgoing `wasi:http`, nothing else. Compiled once per process.
 pub struct ToolRunner {
@@ -121,9 +166,9 @@ impl ToolRunner {
     /// Compiles (or loads from the compile cache) and links `wasm`. Linking
     /// fails if the component imports anything beyond WASI 0.2 and `wasi:http`.
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<ToolRunner> {
-        let engine = crate::runner::engine()?;
-        let (component, _) = crate::cache::load_component(&engine, wasm, cache_dir)?;
-        let linker = crate::runner::linker::<ToolHost>(&engine)?;
+        let engine = crate::runtime::engine()?;
+        let (component, _) = crate::runtime::cache::load_component(&engine, wasm, cache_dir)?;
+        let linker = crate::runtime::linker::<ToolHost>(&engine)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -132,21 +177,6 @@ impl ToolRunner {
             "the tool component does not export the typed functions of contree:auth@0.3.0",
         )?;
         Ok(ToolRunner { engine, pre })
-    }
-
-    /// The runner of [`tool_component_path`], with a compile cache beside the
-    /// command build's.
-    pub fn shared() -> &'static ToolRunner {
-        static SHARED: OnceLock<Result<ToolRunner, String>> = OnceLock::new();
-        let runner = SHARED.get_or_init(|| {
-            let wasm = std::fs::read(tool_component_path()).map_err(|e| e.to_string())?;
-            let cache = crate::test_cache_dir().with_file_name("contree-auth-tool");
-            ToolRunner::new(&wasm, Some(&cache)).map_err(|err| format!("{err:#}"))
-        });
-        match runner {
-            Ok(runner) => runner,
-            Err(err) => panic!("loading the tool component: {err}"),
-        }
     }
 
     /// A fresh instance seeing only `env` and `preopens` (`(host dir, guest path)`).
@@ -162,12 +192,7 @@ impl ToolRunner {
             .envs(env)
             .stdout(stdout.clone())
             .stderr(stderr.clone());
-        for (host, guest) in preopens {
-            builder
-                .preopened_dir(host, guest, FsPerms::ReadWrite)
-                .map_err(anyhow::Error::from)
-                .with_context(|| format!("opening {} for the component", host.display()))?;
-        }
+        preopen(&mut builder, preopens)?;
         let host = ToolHost {
             host: Host::new(builder.build()),
             stdout,

@@ -8,7 +8,7 @@ use crate::http::fake::FakeTransport;
 use crate::http::{Outcome, Request, Transport};
 
 /// The fake whoami of the CLI's tests.
-pub type FakeApi = FakeTransport<fn(&Request) -> Outcome>;
+pub type FakeApi = FakeTransport<'static>;
 
 /// Answers whoami by token: `tok-ok` (200, `list` granted), `tok-nolist`
 /// (200 without it), `tok-slow` (no answer in time), `tok-down` (connection

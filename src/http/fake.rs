@@ -7,16 +7,28 @@ use std::time::Duration;
 
 use super::{Outcome, Request, Transport};
 
-pub struct FakeTransport<F> {
-    answer: F,
+pub struct FakeTransport<'a> {
+    answer: Box<Answer<'a>>,
     seen: RefCell<Vec<Request>>,
+    timeouts: RefCell<Vec<Duration>>,
 }
 
-impl<F: Fn(&Request) -> Outcome> FakeTransport<F> {
-    pub fn new(answer: F) -> Self {
+/// How the fake answers one call: every request sent together, the deadline.
+type Answer<'a> = dyn Fn(&[Request], Duration) -> Vec<Outcome> + 'a;
+
+impl<'a> FakeTransport<'a> {
+    /// Answers each request on its own with `answer`.
+    pub fn new(answer: impl Fn(&Request) -> Outcome + 'a) -> Self {
+        FakeTransport::batch(move |requests, _| requests.iter().map(&answer).collect())
+    }
+
+    /// Answers the requests sent together at once (a server that sees them
+    /// all, or a test that watches the deadline).
+    pub fn batch(answer: impl Fn(&[Request], Duration) -> Vec<Outcome> + 'a) -> Self {
         FakeTransport {
-            answer,
+            answer: Box::new(answer),
             seen: RefCell::new(Vec::new()),
+            timeouts: RefCell::new(Vec::new()),
         }
     }
 
@@ -24,12 +36,18 @@ impl<F: Fn(&Request) -> Outcome> FakeTransport<F> {
     pub fn requests(&self) -> Vec<Request> {
         self.seen.borrow().clone()
     }
+
+    /// The deadline of every call so far, in order (one per `send_all`).
+    pub fn timeouts(&self) -> Vec<Duration> {
+        self.timeouts.borrow().clone()
+    }
 }
 
-impl<F: Fn(&Request) -> Outcome> Transport for FakeTransport<F> {
-    fn send_all(&self, requests: &[Request], _timeout: Duration) -> Vec<Outcome> {
+impl Transport for FakeTransport<'_> {
+    fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
         self.seen.borrow_mut().extend(requests.iter().cloned());
-        requests.iter().map(&self.answer).collect()
+        self.timeouts.borrow_mut().push(timeout);
+        (self.answer)(requests, timeout)
     }
 }
 

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::http::fake::FakeTransport;
 use crate::http::{Outcome, Request};
+use crate::testing::{TempDir, assert_no_fragment, temp_dir};
 
 const TOKEN: &str = "ok-SeCrEt-0123456789abcdefghijklmnopqrstuv";
 
@@ -48,16 +49,8 @@ fn answer(r: &Request) -> Outcome {
     }
 }
 
-fn temp_home() -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "contree-mcp-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_home() -> TempDir {
+    temp_dir("contree-mcp-")
 }
 
 struct Run {
@@ -95,12 +88,7 @@ fn serve_lines(lines: &[String], env: &[(&str, &str)], home: Option<&PathBuf>) -
     let stdout = String::from_utf8(stdout).expect("stdout is UTF-8");
     let log = String::from_utf8(stderr).expect("stderr is UTF-8");
     for text in [&stdout, &log] {
-        for start in 0..=TOKEN.len() - 12 {
-            assert!(
-                !text.contains(&TOKEN[start..start + 12]),
-                "a piece of the token leaked: {text}"
-            );
-        }
+        assert_no_fragment("the server's output", text, TOKEN);
     }
     assert!(
         stdout.is_ascii(),
@@ -540,9 +528,7 @@ fn operation_errors_are_tool_results_with_the_error_variant() {
     let err = tool_error(&run.replies[0]);
     assert_eq!(err["kind"], "verification-failed");
     assert_eq!(err["status"], 401);
-    for start in 0..=bad.len() - 12 {
-        assert!(!run.replies[0].to_string().contains(&bad[start..start + 12]));
-    }
+    assert_no_fragment("the reply", &run.replies[0].to_string(), bad);
 
     // No token in the environment, and no config home at all.
     let run = serve_lines(&[call(1, "save_profile", json!({}))], &[], Some(&home));

@@ -427,7 +427,7 @@ fn run(
                 overwrite: args.bool("overwrite")?.unwrap_or(false),
                 allow_insecure_http: args.bool("allow_insecure_http")?.unwrap_or(false),
             }
-            .resolve(&tools.env)?;
+            .resolve(tools.env)?;
             let outcome =
                 context.save_profile(request, &mut |note| notes.push(note.to_string()))?;
             notes.extend(outcome.warnings.iter().cloned());

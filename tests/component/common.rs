@@ -8,7 +8,7 @@ use contree_host::{MockApi, Outcome, Sandbox};
 #[allow(unused_imports)]
 pub use contree_host::harness::support::{
     LEAK_PIECE, SECRET_MARK, Save, assert_has, assert_no_token, check, json_rows, no_token, pairs,
-    require_tool, sha16, statuses, token,
+    remember, require_tool, sha16, statuses, token, token_of_length,
 };
 
 /// Runs the component and checks what every run must satisfy.

@@ -20,6 +20,9 @@ const NAMES: [&str; 3] = ["a", "b", "c"];
 const PROCESSES: usize = 6;
 /// No process starts an operation after this.
 const RUN_FOR: Duration = Duration::from_secs(3);
+/// Nor more operations than this: the checker's done set is a u128, so the
+/// whole history stays within 128 runs however fast the machine is.
+const RUNS_PER_PROCESS: usize = 128 / PROCESSES;
 /// A run still going after this is killed (and counts as killed).
 const WATCHDOG: Duration = Duration::from_secs(20);
 
@@ -319,7 +322,10 @@ fn concurrent_runs_with_kills_leave_a_file_some_serial_order_explains() {
             let (sb, api, history) = (&sb, &api, &history);
             scope.spawn(move || {
                 let mut rng = Rng(seed.wrapping_mul(process as u64 * 2 + 1) | 1);
-                while begun.elapsed() < RUN_FOR {
+                for _ in 0..RUNS_PER_PROCESS {
+                    if begun.elapsed() >= RUN_FOR {
+                        break;
+                    }
                     let name = NAMES[rng.below(NAMES.len() as u64) as usize].to_string();
                     let op = match rng.below(4) {
                         0 | 1 => Op::Save {

@@ -319,11 +319,8 @@ fn a_stale_lock_is_broken_and_a_live_one_is_waited_for() {
     let out = run(&sb, &["auth", "switch", "b"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(sb.read_file("auth.ini").unwrap().contains("profile = b"));
-    let left: Vec<_> = std::fs::read_dir(sb.home())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "auth.ini")
-        .collect();
+    let mut left = sb.entries();
+    left.retain(|n| n != "auth.ini");
     assert!(left.is_empty(), "left over: {left:?}");
 
     let owner = write_lock(&sb, "");
@@ -370,11 +367,8 @@ fn a_writer_killed_mid_write_delays_the_next_command_less_than_two_seconds() {
         took >= Duration::from_millis(900),
         "{took:?}: the lock was fresh"
     );
-    let left: Vec<_> = std::fs::read_dir(sb.home())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "auth.ini")
-        .collect();
+    let mut left = sb.entries();
+    left.retain(|n| n != "auth.ini");
     assert!(left.is_empty(), "left over: {left:?}");
     let text = sb.read_file("auth.ini").unwrap();
     assert!(

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use contree_host::typed::AuthError;
 use contree_host::{MockApi, Outcome, Sandbox};
 
-use crate::common::{SECRET_MARK, Save, json_rows, run, sha16, statuses, token};
+use crate::common::{
+    Save, assert_no_token, json_rows, run, sha16, statuses, token, token_of_length,
+};
 
 const FORMATS: [&str; 8] = [
     "default",
@@ -23,32 +25,9 @@ const FORMATS: [&str; 8] = [
     "plain",
     "toml",
 ];
-/// A run of this many characters of a token counts as a piece of it.
-const FRAGMENT: usize = 12;
-
 /// A 308-character token the mock answers by `kind`, as long as the issue's.
 fn long_token(kind: &str) -> String {
-    let head = format!("{kind}-{SECRET_MARK}-");
-    let body: String = (0..308 - head.len())
-        .map(|i| {
-            char::from(
-                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[i * 17 % 62],
-            )
-        })
-        .collect();
-    head + &body
-}
-
-/// Fails if any 12-character run of `token` is in `text`.
-fn assert_no_fragment(text: &str, token: &str, what: &str) {
-    let chars: Vec<char> = token.chars().collect();
-    for window in chars.windows(FRAGMENT) {
-        let piece: String = window.iter().collect();
-        assert!(
-            !text.contains(&piece),
-            "{what} shows {piece:?}, a piece of the token:\n{text}"
-        );
-    }
+    token_of_length(kind, 308)
 }
 
 /// What a terminal acts on: C0, DEL, C1, bidi controls. `structural` are the
@@ -105,11 +84,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
 
     let out = run(&sb, &save_args(&token, &api.url()));
     assert_eq!(out.code, 1);
-    assert_no_fragment(
-        &(out.stdout.clone() + &out.stderr),
-        &token,
-        "a rejected save",
-    );
+    assert_no_token("a rejected save", &(out.stdout.clone() + &out.stderr));
     assert!(
         out.stderr.contains(&format!(
             "HTTP 401: invalid token {marker} for this project"
@@ -124,7 +99,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
     for format in FORMATS {
         let out = run(&sb, &["-L", "debug", "-f", format, "auth", "ls"]);
         assert_eq!(out.code, 0, "{format}: {}", out.stderr);
-        assert_no_fragment(&(out.stdout.clone() + &out.stderr), &token, format);
+        assert_no_token(format, &(out.stdout.clone() + &out.stderr));
         assert!(out.stderr.contains(&marker), "{format}: {}", out.stderr);
     }
     let out = run(&sb, &["-f", "json", "auth", "ls"]);
@@ -137,10 +112,10 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
     let mut host = sb.typed();
     let listing = host.list_profiles(false).unwrap().unwrap();
     let detail = listing.profiles[0].detail.clone().unwrap_or_default();
-    assert_no_fragment(&detail, &token, "the WIT probe detail");
+    assert_no_token("the WIT probe detail", &detail);
     assert!(detail.contains(&marker), "{detail}");
     let whoami = host.whoami(Some("e")).unwrap();
-    assert_no_fragment(&format!("{whoami:?}"), &token, "the WIT whoami error");
+    assert_no_token("the WIT whoami error", &format!("{whoami:?}"));
     assert!(matches!(whoami, Err(AuthError::VerificationFailed(ref f)) if f.status == Some(401)));
     let mut request = contree_host::typed::SaveRequest {
         name: "w".into(),
@@ -152,7 +127,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
         allow_insecure_http: false,
     };
     let saved = host.save_profile(&request).unwrap();
-    assert_no_fragment(&format!("{saved:?}"), &token, "the WIT save error");
+    assert_no_token("the WIT save error", &format!("{saved:?}"));
     assert!(format!("{saved:?}").contains(&marker), "{saved:?}");
 
     // A 2xx answer whose token_uuid and a permission name are the token.
@@ -161,7 +136,7 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
     let saved = host.save_profile(&request).unwrap().unwrap();
     assert!(saved.list_permission);
     let whoami = host.whoami(Some("w")).unwrap().unwrap();
-    assert_no_fragment(&format!("{whoami:?}"), &echo_ok, "the WIT whoami result");
+    assert_no_token("the WIT whoami result", &format!("{whoami:?}"));
     assert_eq!(
         whoami.token_uuid,
         format!("<token sha256:{}>", sha16(&echo_ok))
@@ -395,8 +370,7 @@ fn a_server_reached_under_two_names_cannot_echo_the_other_profiles_token() {
     let out = run(&sb, &["-L", "debug", "-f", "json", "auth", "ls"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let both = out.stdout.clone() + &out.stderr;
-    assert_no_fragment(&both, &first, "the listing");
-    assert_no_fragment(&both, &second, "the listing");
+    assert_no_token("the listing", &both);
     assert_eq!(api.requests().len(), 2, "both profiles were probed");
     for row in json_rows(&out.stdout) {
         let detail = row["detail"].as_str().unwrap_or_default();

@@ -43,7 +43,7 @@ fn jco_transpiled_component_runs_under_node() {
     let host_dir = install(root, &npm);
 
     let wasm = contree_host::component_path();
-    let tool = contree_host::typed::tool_component_path();
+    let tool = contree_host::harness::tool_component_path();
     let out = Command::new(&node)
         .current_dir(&host_dir)
         .arg(host_dir.join("run.mjs"))

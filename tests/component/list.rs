@@ -63,10 +63,8 @@ fn each_status_ok_inactive_timeout_error() {
 #[test]
 fn refused_connection_is_error() {
     let sb = Sandbox::new();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let refusing = contree_host::harness::support::refusing_port();
+    let closed = refusing.port();
     sb.write_file(
         "auth.ini",
         format!(

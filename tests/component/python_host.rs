@@ -77,7 +77,7 @@ fn python_host_calls_every_function_and_tells_errors_apart() {
     let ok = token("ok");
     let builds = [
         ("command", contree_host::component_path(), true),
-        ("tool", contree_host::typed::tool_component_path(), false),
+        ("tool", contree_host::harness::tool_component_path(), false),
     ];
     for (build, wasm, pass_home) in builds {
         let sb = Sandbox::new();

@@ -61,11 +61,8 @@ fn sixteen_concurrent_saves_from_separate_processes_all_survive() {
     let mut expected: Vec<String> = (0..16).map(|i| format!("p{i}")).collect();
     expected.sort();
     assert_eq!(names, expected);
-    let leftovers: Vec<_> = std::fs::read_dir(sb.home())
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
-        .filter(|n| n.ends_with(".lock") || n.ends_with(".tmp"))
-        .collect();
+    let mut leftovers = sb.entries();
+    leftovers.retain(|n| n.ends_with(".lock") || n.ends_with(".tmp"));
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 

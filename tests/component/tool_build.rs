@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use contree_host::typed::{AuthError, ToolRunner, tool_component_path};
-use contree_host::{MockApi, RunSpec, Runner, Sandbox};
+use contree_host::harness::{shared_runner, shared_tool_runner, tool_component_path};
+use contree_host::typed::AuthError;
+use contree_host::{MockApi, RunSpec, Sandbox};
 
 use crate::common::{SECRET_MARK, json_rows, request, sha16, token};
 use crate::python_env;
@@ -50,13 +51,7 @@ fn world_items(wit: &str) -> (Vec<String>, Vec<String>) {
 
 /// The typed functions, which each world exports itself (WIT 0.3.0), so
 /// that Wassette shows their doc comments.
-const FUNCTIONS: [&str; 5] = [
-    "list-profiles",
-    "save-profile",
-    "switch-profile",
-    "remove-profile",
-    "whoami",
-];
+use contree_host::harness::support::TYPED_FUNCTIONS as FUNCTIONS;
 
 /// `NAME` of each `NAME: func(...)` export line.
 fn function_names(exports: &[String]) -> Vec<&str> {
@@ -206,7 +201,7 @@ fn typed_functions_never_write_to_stdout_and_single_preopen_is_the_config_home()
     let api = MockApi::start();
     let sb = Sandbox::new();
     // No environment at all, one preopen: as Wassette grants storage.
-    let mut host = ToolRunner::shared()
+    let mut host = shared_tool_runner()
         .instantiate(&[], &[preopen(sb.home())])
         .expect("the tool build links with WASI 0.2 and wasi:http alone");
 
@@ -254,7 +249,7 @@ fn several_preopens_and_no_home_variable_is_an_error_naming_the_variables() {
     let one = Sandbox::new();
     let two = Sandbox::new();
     one.write_file("auth.ini", "[profile:a]\ntoken = t\n");
-    let mut host = ToolRunner::shared()
+    let mut host = shared_tool_runner()
         .instantiate(&[], &[preopen(one.home()), preopen(two.home())])
         .unwrap();
     match host.list_profiles(true).unwrap() {
@@ -274,7 +269,7 @@ fn several_preopens_and_no_home_variable_is_an_error_naming_the_variables() {
 
     // A home variable settles it.
     let home = path_str(one.home()).to_string();
-    let mut host = ToolRunner::shared()
+    let mut host = shared_tool_runner()
         .instantiate(
             &[("CONTREE_HOME".to_string(), home)],
             &[preopen(one.home()), preopen(two.home())],
@@ -291,7 +286,7 @@ fn the_cli_also_takes_a_single_preopen_as_the_config_home() {
         "auth.ini",
         "[profile:a]\ntype = jwt\nurl = http://127.0.0.1:9\ntoken = t\n",
     );
-    let outcome = Runner::shared()
+    let outcome = shared_runner()
         .unwrap()
         .run(RunSpec {
             args: ["contree", "-f", "json", "auth", "ls", "--offline"]

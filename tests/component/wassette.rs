@@ -19,22 +19,17 @@ use std::time::{Duration, Instant};
 use contree_host::MockApi;
 use contree_host::harness::python::run_limited;
 use contree_host::harness::support::{assert_no_token, token};
+use contree_host::harness::tool_component_path;
 use contree_host::harness::wassette::Wassette;
-use contree_host::typed::tool_component_path;
 use serde_json::{Value, json};
 
 use crate::common::sha16;
 use crate::mcp::python;
 use crate::python_env;
 
-/// The typed functions, in the world's order: Wassette's tool names.
-const FUNCTIONS: [&str; 5] = [
-    "list-profiles",
-    "save-profile",
-    "switch-profile",
-    "remove-profile",
-    "whoami",
-];
+/// The typed functions, which each world exports itself (WIT 0.3.0), so
+/// that Wassette shows their doc comments.
+use contree_host::harness::support::TYPED_FUNCTIONS as FUNCTIONS;
 
 /// A Wassette installation of the tool build with a state of its own.
 struct Rig {
@@ -370,11 +365,8 @@ fn wassette_serves_the_documented_tools_every_function_and_error_and_a_secret_to
     let set = rig.cli(&["secret", "set", &id, &format!("CONTREE_TOKEN={secret}")]);
     assert_eq!(set["status"], "success", "{set}");
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = contree_host::harness::support::refusing_port();
+    let closed = refusing.port();
     let r = rig.session(vec![
         call("list-profiles", json!({"offline": true})),
         save("work", &url, None),

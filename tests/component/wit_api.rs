@@ -5,16 +5,7 @@
 use contree_host::typed::{AuthError, AuthType, ProbeStatus};
 use contree_host::{MockApi, Sandbox};
 
-use crate::common::{SECRET_MARK, request, sha16, token};
-
-/// No typed result may carry a token.
-fn no_token<T: std::fmt::Debug>(value: T) -> T {
-    assert!(
-        !format!("{value:?}").contains(SECRET_MARK),
-        "a token in {value:?}"
-    );
-    value
-}
+use crate::common::{no_token, request, sha16, token};
 
 #[test]
 fn save_list_switch_remove_and_whoami_round_trip() {
@@ -151,11 +142,8 @@ fn errors_are_variants_a_host_can_match() {
         host.save_profile(&request(&api, "a", &token("notjson"))).unwrap(),
         Err(AuthError::VerificationFailed(f)) if f.status == Some(200)
     ));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = contree_host::harness::support::refusing_port();
+    let closed = refusing.port();
     let mut refused = request(&api, "a", &token("ok"));
     refused.url = Some(format!("http://127.0.0.1:{closed}"));
     assert!(matches!(

@@ -31,7 +31,8 @@ use wasmtime_wasi::p2::{
     StreamError, StreamResult,
 };
 
-use crate::runner::{Host, Runner};
+use crate::runner::Runner;
+use crate::runtime::Host;
 
 /// What goes wrong, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,7 +240,9 @@ pub fn faulty_runner() -> &'static Runner {
 fn link(linker: &mut Linker<Host>) -> anyhow::Result<()> {
     linker.allow_shadowing(true);
     fs::add_to_linker::<Host, FaultyFs>(linker, |host| {
-        let (inner, faults) = host.filesystem_and_faults();
+        let (inner, extension) = host.filesystem_and_extension();
+        // A run without a plan (or with another extension) is forwarded.
+        let faults = extension.and_then(|ext| ext.clone().downcast::<Faults>().ok());
         FaultyView { inner, faults }
     })
     .map_err(anyhow::Error::from)?;

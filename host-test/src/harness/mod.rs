@@ -10,13 +10,64 @@ pub mod support;
 pub mod wassette;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::runner::Runner;
+use crate::typed::{ToolRunner, TypedRunner};
 
 /// The guest component built by `build.rs`.
 pub fn component_path() -> &'static Path {
     Path::new(env!("CONTREE_AUTH_WASM"))
 }
 
-/// The compile cache of [`crate::Runner::shared`]. It is laid out like the
+/// The tool-shaped build (`--no-default-features`: no `wasi:cli/run`, no
+/// `exit-with-code`, the WIT docs in a `package-docs` section), built by
+/// `build.rs` beside [`component_path`].
+pub fn tool_component_path() -> &'static Path {
+    Path::new(env!("CONTREE_AUTH_TOOL_WASM"))
+}
+
+/// The runner of [`component_path`], built once per process, with the
+/// compile cache [`test_cache_dir`] so that test binaries after the first
+/// skip compilation.
+pub fn shared_runner() -> anyhow::Result<&'static Runner> {
+    static SHARED: OnceLock<Result<Runner, String>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            Runner::from_file(component_path(), Some(test_cache_dir()))
+                .map_err(|err| format!("{err:#}"))
+        })
+        .as_ref()
+        .map_err(|err| anyhow::anyhow!("{err}"))
+}
+
+/// The same component, linked for typed calls of its exports.
+pub fn shared_typed_runner() -> &'static TypedRunner {
+    static SHARED: OnceLock<Result<TypedRunner, String>> = OnceLock::new();
+    let runner = SHARED.get_or_init(|| {
+        let wasm = std::fs::read(component_path()).map_err(|e| e.to_string())?;
+        TypedRunner::new(&wasm, Some(test_cache_dir())).map_err(|err| format!("{err:#}"))
+    });
+    runner
+        .as_ref()
+        .unwrap_or_else(|err| panic!("loading the component: {err}"))
+}
+
+/// The runner of [`tool_component_path`], with a compile cache beside the
+/// command build's.
+pub fn shared_tool_runner() -> &'static ToolRunner {
+    static SHARED: OnceLock<Result<ToolRunner, String>> = OnceLock::new();
+    let runner = SHARED.get_or_init(|| {
+        let wasm = std::fs::read(tool_component_path()).map_err(|e| e.to_string())?;
+        let cache = test_cache_dir().with_file_name("contree-auth-tool");
+        ToolRunner::new(&wasm, Some(&cache)).map_err(|err| format!("{err:#}"))
+    });
+    runner
+        .as_ref()
+        .unwrap_or_else(|err| panic!("loading the tool component: {err}"))
+}
+
+/// The compile cache of [`shared_runner`]. It is laid out like the
 /// launcher's `$XDG_CACHE_HOME/contree-auth`, so tests that start the launcher
 /// can set `XDG_CACHE_HOME` to its parent and skip compiling.
 pub fn test_cache_dir() -> &'static Path {

@@ -21,7 +21,7 @@ use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::runner::Outcome;
+use crate::outcome::Outcome;
 
 const READY_MARK: &str = ".contree-venv-ready";
 const INSTALL_LIMIT: Duration = Duration::from_secs(600);

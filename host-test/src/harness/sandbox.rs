@@ -10,7 +10,9 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::faults::{Faults, faulty_runner};
-use crate::runner::{Outcome, RunSpec, Runner, Stdin};
+use super::support;
+use crate::outcome::Outcome;
+use crate::runner::{RunSpec, Stdin};
 
 pub struct Sandbox {
     _dir: TempDir,
@@ -120,6 +122,21 @@ impl Sandbox {
         }
     }
 
+    /// The names in the config home, sorted (what a run left there).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.home)
+            .expect("listing the config home")
+            .map(|e| {
+                e.expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The permission bits of `home()/rel` (for example `0o600`).
     #[cfg(unix)]
     pub fn mode(&self, rel: impl AsRef<Path>) -> Option<u32> {
@@ -151,8 +168,8 @@ impl Sandbox {
 
     /// A fresh instance of the component for typed calls, seeing this home and environment.
     pub fn typed(&self) -> crate::typed::Typed {
-        Runner::shared()
-            .and_then(|runner| runner.typed(&self.run_env(), &self.dirs()))
+        super::shared_typed_runner()
+            .instantiate(&self.run_env(), &self.dirs())
             .unwrap_or_else(|err| panic!("instantiating the component: {err:#}"))
     }
 
@@ -180,12 +197,12 @@ impl Sandbox {
             capture: true,
         };
         let outcome = match &self.faults {
-            Some(faults) => faulty_runner().run_with_faults(spec, faults.clone()),
-            None => Runner::shared()
+            Some(faults) => faulty_runner().run_with_extension(spec, faults.clone()),
+            None => super::shared_runner()
                 .unwrap_or_else(|e| panic!("loading the component: {e:#}"))
                 .run(spec),
         };
-        outcome.unwrap_or_else(|e| panic!("running the component: {e:#}"))
+        scanned(outcome.unwrap_or_else(|e| panic!("running the component: {e:#}")))
     }
 
     /// Runs the same under the stock `wasmtime` CLI, if one is on `PATH`:
@@ -222,13 +239,21 @@ impl Sandbox {
         let _ = feeder.join();
         let code = output.status.code().unwrap_or(STOCK_TRAP_EXIT_CODE);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        Some(Outcome {
+        Some(scanned(Outcome {
             code,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             trap: (code == STOCK_TRAP_EXIT_CODE).then(|| stderr.clone()),
             stderr,
-        })
+        }))
     }
+}
+
+/// Every run's output goes through the leak scan, whether or not the test
+/// asks: no piece of any test token on stdout or stderr (SPEC §5).
+fn scanned(outcome: Outcome) -> Outcome {
+    support::assert_no_token("stdout", &outcome.stdout);
+    support::assert_no_token("stderr", &outcome.stderr);
+    outcome
 }
 
 /// The stock CLI exits as if by SIGABRT on a trap; a death by a signal is

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use crate::harness::sandbox::Sandbox;
-use crate::runner::Outcome;
+use crate::outcome::Outcome;
 
 /// Every test token contains this, so any output holding it is a leak.
 pub const SECRET_MARK: &str = "SeCrEt";
@@ -29,11 +29,27 @@ static TOKENS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// them hex digits, so no hash or uuid printed by the component can look
 /// like a piece of it.
 pub fn token(kind: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let token = format!("{kind}-{SECRET_MARK}-{n}-{}", random_letters(n, 16));
+    let (n, head) = token_head(kind);
+    let token = format!("{head}{}", random_letters(n, 16));
     remember(&token);
     token
+}
+
+/// A token made like [`token`], `len` characters long (as long as the
+/// 308-character tokens of the issue, for example).
+pub fn token_of_length(kind: &str, len: usize) -> String {
+    let (n, head) = token_head(kind);
+    assert!(len >= head.len() + LEAK_PIECE, "{len} is too short a token");
+    let token = format!("{head}{}", random_letters(n, len - head.len()));
+    remember(&token);
+    token
+}
+
+/// `KIND-SeCrEt-N-`, N counting the tokens made in this process.
+fn token_head(kind: &str) -> (u64, String) {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    (n, format!("{kind}-{SECRET_MARK}-{n}-"))
 }
 
 /// Adds a token made another way (for example a token with spaces around
@@ -108,7 +124,7 @@ pub fn no_token<T: Debug>(value: T) -> T {
 }
 
 /// What every run must satisfy: no trap, no piece of a token on stdout or
-/// stderr.
+/// stderr (every [`Sandbox`] run is scanned already; this adds the trap).
 pub fn check(outcome: Outcome) -> Outcome {
     assert!(
         outcome.trap.is_none(),
@@ -128,6 +144,16 @@ pub fn assert_has(haystack: &str, needle: &str) {
         "{needle:?} not found in:\n{haystack}"
     );
 }
+
+/// The typed functions both worlds export (WIT 0.3.0), in the world's
+/// order: what `wasm-tools` lists and Wassette's tool names.
+pub const TYPED_FUNCTIONS: [&str; 5] = [
+    "list-profiles",
+    "save-profile",
+    "switch-profile",
+    "remove-profile",
+    "whoami",
+];
 
 /// `contree [GLOBAL...] auth -p NAME --token TOKEN -u URL -P PROJECT [-y]
 /// [EXTRA...]`, the save invocation, built once. Only what is set is passed.
@@ -316,6 +342,58 @@ pub fn require_tool(name: &str, purpose: &str) -> Option<PathBuf> {
     None
 }
 
+/// A loopback TCP port that refuses every connection for as long as this
+/// lives: a socket is bound to it and never listens, so the kernel answers
+/// each connection with a reset, and no other test can take the port
+/// meanwhile (binding a listener and dropping it only hopes the port stays free).
+pub struct RefusingPort {
+    #[cfg(unix)]
+    _socket: std::os::fd::OwnedFd,
+    port: u16,
+}
+
+impl RefusingPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A fresh [`RefusingPort`] on 127.0.0.1.
+#[cfg(unix)]
+pub fn refusing_port() -> RefusingPort {
+    use std::mem::{size_of, zeroed};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: plain socket calls on a descriptor this function owns, with
+    // a `sockaddr_in` and its true size.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let socket = OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let addr_ptr = (&raw mut addr).cast::<libc::sockaddr>();
+        let bound = libc::bind(socket.as_raw_fd(), addr_ptr, len);
+        assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+        let named = libc::getsockname(socket.as_raw_fd(), addr_ptr, &mut len);
+        assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+        RefusingPort {
+            _socket: socket,
+            port: u16::from_be(addr.sin_port),
+        }
+    }
+}
+
+/// Elsewhere: a port whose listener is gone (hoped to stay free).
+#[cfg(not(unix))]
+pub fn refusing_port() -> RefusingPort {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    RefusingPort {
+        port: listener.local_addr().expect("its address").port(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,8 +408,20 @@ mod tests {
         assert_eq!(leaked_piece(&format!("x {short} y")), None, "11 are not");
         assert_eq!(leaked_piece(&sha16(&tok)), None);
         assert!(leaked_piece(&format!("<{SECRET_MARK}>")).is_some());
+        let long = token_of_length("ok", 308);
+        assert_eq!(long.len(), 308);
+        assert!(leaked_piece(&format!("x{}y", &long[150..162])).is_some());
         remember("an-outside-token-of-24ch");
         assert!(leaked_piece("...outside-token...").is_some());
+    }
+
+    #[test]
+    fn a_refusing_port_refuses_while_it_lives() {
+        let refusing = refusing_port();
+        let err = std::net::TcpStream::connect(("127.0.0.1", refusing.port())).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+        let taken = std::net::TcpListener::bind(("127.0.0.1", refusing.port()));
+        assert!(taken.is_err(), "the port stays reserved");
     }
 
     #[test]

@@ -1,23 +1,19 @@
-//! The wasmtime embedding shared by the launcher and the harness: one engine
+//! The wasmtime embedding shared by the launcher and the tests: one engine
 //! and one compiled component, instantiated afresh for every run with exactly
 //! the arguments, environment, directories and stdio that the run asks for.
 
-pub mod cache;
-
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
+use wasmtime::component::Linker;
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
-use self::cache::CacheUse;
-use crate::harness::faults::Faults;
+pub use crate::outcome::Outcome;
+use crate::runtime::cache::{self, CacheUse};
+use crate::runtime::{Extension, Host};
 
 /// The exit code reported when the guest traps (a Rust panic in the guest
 /// aborts, which is a trap).
@@ -55,40 +51,11 @@ pub struct RunSpec {
     pub capture: bool,
 }
 
-/// How a run ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// 0 when `run` returned ok, 1 when it returned an error, the code given to
-    /// `wasi:cli/exit`, or [`TRAP_EXIT_CODE`] on a trap.
-    pub code: i32,
-    /// Lossy UTF-8; empty unless captured.
-    pub stdout: String,
-    /// Lossy UTF-8; empty unless captured. A trap's text is appended.
-    pub stderr: String,
-    /// The trap, with its wasm backtrace, when the guest trapped.
-    pub trap: Option<String>,
-}
-
-impl Outcome {
-    pub fn success(&self) -> bool {
-        self.code == 0 && self.trap.is_none()
-    }
-}
-
-/// The wasmtime configuration shared by the launcher, the tests and the
-/// compile cache (a cached entry is only valid for the same configuration).
-pub fn engine() -> anyhow::Result<Engine> {
-    let config = Config::new();
-    Engine::new(&config).map_err(anyhow::Error::from)
-}
-
 /// A compiled, linked component, ready to run any number of times, from any
 /// number of threads.
 pub struct Runner {
     engine: Engine,
     pre: CommandPre<Host>,
-    /// The same linked component, for calls of its typed exports.
-    typed_pre: crate::typed::ContreeAuthPre<Host>,
     cache_use: CacheUse,
 }
 
@@ -99,31 +66,27 @@ impl Runner {
         Runner::with_linker(wasm, cache_dir, |_| Ok(()))
     }
 
-    /// [`Runner::new`], with `extend` applied to the linker last (the test
-    /// harness swaps in its fault-injecting file system there).
-    pub(crate) fn with_linker(
+    /// [`Runner::new`], with `extend` applied to the linker last (the
+    /// tests swap in a fault-injecting file system there).
+    pub fn with_linker(
         wasm: &[u8],
         cache_dir: Option<&Path>,
         extend: impl FnOnce(&mut Linker<Host>) -> anyhow::Result<()>,
     ) -> anyhow::Result<Runner> {
-        let engine = engine()?;
+        let engine = crate::runtime::engine()?;
         let (component, cache_use) = cache::load_component(&engine, wasm, cache_dir)?;
-        let mut linker = linker::<Host>(&engine)?;
+        let mut linker = crate::runtime::linker::<Host>(&engine)?;
         extend(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("linking the component")?;
-        let typed_pre = crate::typed::ContreeAuthPre::new(pre.clone())
-            .map_err(anyhow::Error::from)
-            .context("the component does not export the typed functions")?;
         let pre = CommandPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:cli/run")?;
         Ok(Runner {
             engine,
             pre,
-            typed_pre,
             cache_use,
         })
     }
@@ -134,23 +97,6 @@ impl Runner {
         Runner::new(&wasm, cache_dir)
     }
 
-    /// The runner of [`crate::harness::component_path`] (for tests), built
-    /// once per process, with the compile cache [`crate::harness::test_cache_dir`] so that test binaries after
-    /// the first skip compilation.
-    pub fn shared() -> anyhow::Result<&'static Runner> {
-        static SHARED: OnceLock<Result<Runner, String>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| {
-                Runner::from_file(
-                    crate::harness::component_path(),
-                    Some(crate::harness::test_cache_dir()),
-                )
-                .map_err(|err| format!("{err:#}"))
-            })
-            .as_ref()
-            .map_err(|err| anyhow::anyhow!("{err}"))
-    }
-
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -158,31 +104,6 @@ impl Runner {
     /// Whether the compiled code came from the cache.
     pub fn cache_use(&self) -> CacheUse {
         self.cache_use
-    }
-
-    /// A fresh instance for typed calls of the world's functions, seeing
-    /// only `env` and `preopens` (`(host dir, guest path)`); stdio is discarded.
-    pub fn typed(
-        &self,
-        env: &[(String, String)],
-        preopens: &[(PathBuf, String)],
-    ) -> anyhow::Result<crate::typed::Typed> {
-        let mut builder = WasiCtxBuilder::new();
-        builder.envs(env);
-        for (host, guest) in preopens {
-            builder
-                .preopened_dir(host, guest, FsPerms::ReadWrite)
-                .map_err(anyhow::Error::from)
-                .with_context(|| format!("opening {} for the component", host.display()))?;
-        }
-        let host = Host::new(builder.build());
-        let mut store = Store::new(&self.engine, host);
-        let bindings = self
-            .typed_pre
-            .instantiate(&mut store)
-            .map_err(anyhow::Error::from)
-            .context("instantiating the component")?;
-        Ok(crate::typed::Typed { store, bindings })
     }
 
     /// Runs `wasi:cli/run` once. An error means the run could not be set up
@@ -202,22 +123,21 @@ impl Runner {
         self.run_inner(spec, customize, None)
     }
 
-    /// [`Runner::run`] under the test's fault plan; heeded only by a runner
-    /// that links the harness's fault injector
-    /// ([`crate::harness::faults::faulty_runner`]).
-    pub(crate) fn run_with_faults(
+    /// [`Runner::run`], the store carrying `extension` for what
+    /// [`Runner::with_linker`] linked (a test's fault plan).
+    pub fn run_with_extension(
         &self,
         spec: RunSpec,
-        faults: Arc<Faults>,
+        extension: Extension,
     ) -> anyhow::Result<Outcome> {
-        self.run_inner(spec, |_| {}, Some(faults))
+        self.run_inner(spec, |_| {}, Some(extension))
     }
 
     fn run_inner(
         &self,
         spec: RunSpec,
         customize: impl FnOnce(&mut WasiCtxBuilder),
-        faults: Option<Arc<Faults>>,
+        extension: Option<Extension>,
     ) -> anyhow::Result<Outcome> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(&spec.args).envs(&spec.env);
@@ -246,8 +166,7 @@ impl Runner {
         };
         customize(&mut builder);
 
-        let mut host = Host::new(builder.build());
-        host.faults = faults;
+        let host = Host::with_extension(builder.build(), extension);
         let mut store = Store::new(&self.engine, host);
         let command: Command = self
             .pre
@@ -289,68 +208,4 @@ impl Runner {
 
 fn lossy(pipe: &MemoryOutputPipe) -> String {
     String::from_utf8_lossy(&pipe.contents()).into_owned()
-}
-
-/// What every host here grants a component: WASI 0.2 and outgoing
-/// `wasi:http`, nothing else (the typed tool host links the same).
-pub(crate) fn linker<T: WasiView + WasiHttpView + 'static>(
-    engine: &Engine,
-) -> anyhow::Result<Linker<T>> {
-    let mut linker = Linker::<T>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
-        .map_err(anyhow::Error::from)?;
-    Ok(linker)
-}
-
-/// A store's WASI and `wasi:http` state (the launcher, the harness and the
-/// typed hosts all use it).
-pub(crate) struct Host {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    /// Always `None` outside the test harness's fault runs.
-    faults: Option<Arc<Faults>>,
-}
-
-impl Host {
-    pub(crate) fn new(wasi: WasiCtx) -> Host {
-        Host {
-            wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            faults: None,
-        }
-    }
-
-    /// The file system state and the run's fault plan, borrowed together
-    /// (for the harness's fault-injecting `wasi:filesystem/types`).
-    pub(crate) fn filesystem_and_faults(
-        &mut self,
-    ) -> (WasiFilesystemCtxView<'_>, Option<Arc<Faults>>) {
-        let view = WasiFilesystemCtxView {
-            ctx: self.wasi.filesystem(),
-            table: &mut self.table,
-        };
-        (view, self.faults.clone())
-    }
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for Host {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
-    }
 }

@@ -478,6 +478,7 @@ pub(super) fn remove_leftovers(target: &Path, lock: &Lock) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::TempDir;
     use std::sync::Mutex;
 
     /// A clock that moves only when slept on; `on_sleep` plays the other
@@ -521,10 +522,8 @@ mod tests {
         (clock, timing)
     }
 
-    fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("contree-lock-{}", random_id()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_dir() -> TempDir {
+        crate::testing::temp_dir("contree-lock-")
     }
 
     /// A lock as a killed run leaves it: its directory and half-written new

@@ -165,11 +165,10 @@ mod tests {
 
     use super::*;
     use crate::config::profile;
+    use crate::testing::{TempDir, temp_dir};
 
-    fn temp_home() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("contree-store-{}", lock::random_id()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_home() -> TempDir {
+        temp_dir("contree-store-")
     }
 
     #[test]
@@ -274,22 +273,31 @@ mod tests {
     /// snapshot": A reads, stalls past the stale age (once, as a SIGSTOP or
     /// VM pause would); B breaks A's lock and commits. A must not write its
     /// old snapshot over B's update: it starts over on the new file, so both
-    /// updates are there.
+    /// updates are there. The two threads hand over by channels, not by
+    /// sleeps: A holds its lock until B has committed, however slow the
+    /// machine (B itself waits out the 300 ms stale age).
     #[test]
     fn a_writer_stalled_past_the_stale_age_loses_no_update() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::mpsc::channel;
+        const HANDOVER: Duration = Duration::from_secs(60);
         let home = temp_home();
         let store = quick(&home);
         set(&store, "before").unwrap();
         let attempts = Arc::new(AtomicUsize::new(0));
+        let (holding, a_holds) = channel();
+        let (b_committed, committed) = channel::<()>();
         let stalled = {
             let store = store.clone();
             let attempts = attempts.clone();
             std::thread::spawn(move || {
                 store.modify(|doc| {
                     if attempts.fetch_add(1, Ordering::SeqCst) == 0 {
-                        std::thread::sleep(Duration::from_millis(1500));
+                        holding.send(()).unwrap();
+                        committed
+                            .recv_timeout(HANDOVER)
+                            .expect("the breaker commits");
                     }
                     let saw_breaker = doc.section_or_insert("s").contains("breaker");
                     doc.section_or_insert("s").set_raw("stalled", "1".into());
@@ -297,8 +305,11 @@ mod tests {
                 })
             })
         };
-        std::thread::sleep(Duration::from_millis(800));
+        a_holds
+            .recv_timeout(HANDOVER)
+            .expect("the stalled writer holds its lock");
         set(&store, "breaker").unwrap();
+        b_committed.send(()).unwrap();
         let saw_breaker = stalled.join().unwrap().unwrap().value;
         assert_eq!(attempts.load(Ordering::SeqCst), 2, "one start-over");
         assert!(saw_breaker, "the second attempt read the newer file");

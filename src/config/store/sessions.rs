@@ -104,14 +104,10 @@ pub(super) fn remove_session_databases(home: &Path, stem: &SessionStem) -> Sessi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{TempDir, temp_dir};
 
-    fn temp_root() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "contree-sessions-{}",
-            super::super::lock::random_id()
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_root() -> TempDir {
+        temp_dir("contree-sessions-")
     }
 
     /// SPEC §5 "`<name>` is one path component; anything else is refused".

@@ -16,18 +16,7 @@ use std::path::{Path, PathBuf};
 use contree_host::MockApi;
 use serde_json::{Value, json};
 
-use crate::common::SECRET_MARK;
-
-/// A long token whose behaviour at the mock API is chosen by `kind`.
-fn token(kind: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{kind}-{SECRET_MARK}-mcp{}x{}-Q7rZk2PdW9mLx4Vb8NcT",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+use crate::common::{assert_no_token, remember, token};
 
 /// How the server is started.
 #[derive(Clone)]
@@ -208,16 +197,11 @@ impl Frames {
                 assert!(text.is_ascii(), "a frame is not ASCII-escaped: {text:?}");
             }
         }
+        for token in tokens {
+            remember(token);
+        }
         for (dir, text) in &self.0 {
-            for token in tokens {
-                for start in 0..=token.len().saturating_sub(12) {
-                    let piece = &token[start..(start + 12).min(token.len())];
-                    assert!(
-                        !text.contains(piece),
-                        "a piece of a token ({piece}) reached the {dir} stream: {text}"
-                    );
-                }
-            }
+            assert_no_token(&format!("the {dir} stream"), text);
         }
         let exits: Vec<&str> = self
             .0

@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn second_load_deserializes() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("cache");
 
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn new_wasm_replaces_old_entry_and_key_depends_on_bytes() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let other = r#"(component (core module (func (export "g"))))"#;
         assert_ne!(
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn corrupt_entry_is_recompiled() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
         std::fs::write(&entry, b"not a cwasm").unwrap();
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn unwritable_cache_falls_back_to_compiling() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("file");
         std::fs::write(&file, b"").unwrap();
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn group_writable_entry_is_not_loaded() {
         use std::os::unix::fs::PermissionsExt;
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
         let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
@@ -241,7 +241,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn cache_entry_or_directory_behind_a_link_is_not_loaded() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real");
         load_component(&engine, WAT.as_bytes(), Some(&real)).unwrap();
@@ -268,7 +268,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_fifo_as_cache_entry_does_not_hang() {
-        let engine = crate::runner::engine().unwrap();
+        let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
         rustix::fs::mknodat(
