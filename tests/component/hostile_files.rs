@@ -377,6 +377,59 @@ fn a_writer_killed_mid_write_delays_the_next_command_less_than_two_seconds() {
     );
 }
 
+/// SPEC §7 under the other hosts: what a killed writer left (its lock and
+/// its half-written file) delays the next command under the stock
+/// `wasmtime` CLI and a typed call of the tool build by the stale age
+/// (1 s), not more, and is cleaned up. The stock CLI compiles the component
+/// on every run, so its time is measured against a run with no lock.
+#[test]
+fn a_killed_writers_lock_is_recovered_in_2_s_under_the_stock_cli_and_the_tool_build() {
+    let started_with = "[profile:a]\ntype = jwt\ntoken = t\n";
+    let stock = Sandbox::new();
+    stock.write_file("auth.ini", started_with);
+    let timed = |args: &[&str]| {
+        let started = Instant::now();
+        let out = stock.run_stock_wasmtime(args)?;
+        Some((out, started.elapsed()))
+    };
+    if let Some((warm, _)) = timed(&["auth", "switch", "a"]) {
+        assert_eq!(warm.code, 0, "{}", warm.stderr);
+        let (_, unlocked) = timed(&["auth", "switch", "a"]).unwrap();
+        write_lock(&stock, "[profile:a]\ntype = jwt\nto");
+        let (out, locked) = timed(&["auth", "switch", "a"]).unwrap();
+        eprintln!("stock wasmtime: {unlocked:?} without a lock, {locked:?} after a killed writer");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            locked < unlocked + Duration::from_secs(2),
+            "{locked:?} vs {unlocked:?}"
+        );
+        let mut left = stock.entries();
+        left.retain(|n| n != "auth.ini");
+        assert!(left.is_empty(), "left over: {left:?}");
+    } else {
+        // The one tool allowed to be missing (the harness pins it; see README).
+        eprintln!("no stock wasmtime CLI: its half of this test was skipped");
+    }
+
+    let tool = Sandbox::new();
+    tool.write_file("auth.ini", started_with);
+    let home = (tool.home().to_path_buf(), tool.home().display().to_string());
+    let mut host = contree_host::harness::shared_tool_runner()
+        .instantiate(&[], std::slice::from_ref(&home))
+        .expect("the tool build instantiates");
+    host.switch_profile("a").unwrap().unwrap();
+    write_lock(&tool, "[profile:a]\ntype = jwt\nto");
+    let started = Instant::now();
+    host.switch_profile("a").unwrap().unwrap();
+    let took = started.elapsed();
+    eprintln!("tool build: switch after a killed writer took {took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let mut left = tool.entries();
+    left.retain(|n| n != "auth.ini");
+    assert!(left.is_empty(), "left over: {left:?}");
+    assert!(tool.read_file("auth.ini").unwrap().contains("token = t\n"));
+}
+
 /// SPEC §5 / issue 11 item 7: temporary files a killed writer left are
 /// removed under the lock by the next writer.
 #[test]
