@@ -324,11 +324,14 @@ impl Context<'_> {
     /// length of its name; returns the warnings for the user.
     pub fn switch_profile(&self, name: &str) -> Result<Vec<String>, AuthError> {
         check_pointer(name)?;
-        if !self.profile_exists(name)? {
+        // One read of both files: whether the profile exists (its values
+        // readable, as the reference reads them) and whether cli.ini defines it.
+        let loaded = self.store.load()?;
+        if loaded.get(name).is_none() {
             return Err(AuthError::NotFound(name.to_string()));
         }
         let in_cli_ini = matches!(
-            self.store.catalog()?.defined_in(name),
+            loaded.defined_in(name),
             Some(DefinedIn::CliIni | DefinedIn::Both)
         );
         let written = self.store.modify(|doc| {
