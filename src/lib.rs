@@ -24,6 +24,9 @@ pub(crate) mod whoami;
 #[cfg(test)]
 mod testing;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+
 #[cfg(target_arch = "wasm32")]
 mod component;
 

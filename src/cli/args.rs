@@ -93,10 +93,9 @@ pub struct Cli {
     /// Output format
     #[arg(
         short = 'f',
-        long = "format",
+        long,
         visible_short_alias = 'o',
         visible_alias = "output",
-        value_name = "FORMAT",
         default_value = "default",
         global = true
     )]
@@ -109,7 +108,7 @@ pub struct Cli {
     /// Logging level (log lines go to stderr)
     #[arg(
         short = 'L',
-        long = "log-level",
+        long,
         value_name = "LEVEL",
         default_value = "info",
         global = true

@@ -154,33 +154,12 @@ fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use crate::cli::testing::{Cli, fake_api};
+    use crate::test_support::{assert_ends, assert_has, assert_lacks, assert_starts};
 
     const THREE: &str = "[DEFAULT]\nprofile = b\n\n\
         [profile:a]\nurl = http://127.0.0.1:9\ntoken = tok-ok\ntype = jwt\n\n\
         [profile:b]\nurl = http://127.0.0.1:9\ntoken = tok-nolist\ntype = iam\nproject = p\n\n\
         [profile:c]\nurl = http://127.0.0.1:9\ntoken = tok-bad\ntype = jwt\n\n";
-
-    #[test]
-    fn no_profiles_message_and_parseable_stdout() {
-        let api = fake_api();
-        let mut cli = Cli::new();
-        let out = cli.run(&api, &["auth", "ls"]);
-        assert_eq!(
-            (out.code, out.stdout.as_str()),
-            (0, "No profiles configured.\n")
-        );
-        for (format, stdout) in [
-            ("json", ""),
-            ("json-pretty", "[]\n"),
-            ("csv", ""),
-            ("toml", ""),
-        ] {
-            let out = cli.run(&api, &["-f", format, "auth", "ls"]);
-            assert_eq!(out.code, 0);
-            assert_eq!(out.stdout, stdout, "{format}");
-            assert!(out.stderr.contains("No profiles configured.\n"), "{format}");
-        }
-    }
 
     #[test]
     fn table_lists_in_file_order_with_statuses_and_the_active_marker() {
@@ -191,7 +170,7 @@ mod tests {
         assert_eq!(out.code, 0, "{}", out.stderr);
         let lines: Vec<_> = out.stdout.lines().collect();
         assert_eq!(lines.len(), 4, "{}", out.stdout);
-        assert!(lines[0].starts_with("NAME  TYPE  URL"), "{}", lines[0]);
+        assert_starts(lines[0], "NAME  TYPE  URL");
         let status = |line: &str| line.split_whitespace().last().unwrap_or("").to_string();
         assert_eq!(
             lines[1..].iter().map(|l| status(l)).collect::<Vec<_>>(),
@@ -218,28 +197,13 @@ mod tests {
             &["-L", "debug", "-f", "json", "auth", "ls", "--check", "far"],
         );
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(
-            out.stderr
-                .starts_with("[INFO] Configured profiles (active: 'b')\n"),
-            "{}",
-            out.stderr
-        );
-        assert!(!out.stderr.contains('*'), "{}", out.stderr);
-        assert!(
-            !out.stderr.contains("pass --allow-insecure-http"),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            !out.stdout.contains("pass --allow-insecure-http"),
-            "{}",
-            out.stdout
-        );
-        assert!(
-            out.stderr
-                .contains("save the profile again with `contree auth --allow-insecure-http`"),
-            "{}",
-            out.stderr
+        assert_starts(&out.stderr, "[INFO] Configured profiles (active: 'b')\n");
+        assert_lacks(&out.stderr, "*");
+        assert_lacks(&out.stderr, "pass --allow-insecure-http");
+        assert_lacks(&out.stdout, "pass --allow-insecure-http");
+        assert_has(
+            &out.stderr,
+            "save the profile again with `contree auth --allow-insecure-http`",
         );
         let mut dangling = Cli::new();
         dangling.write(
@@ -247,15 +211,14 @@ mod tests {
             "[DEFAULT]\nprofile = gone\n\n[profile:a]\ntoken = t\n",
         );
         let out = dangling.run(&api, &["auth", "ls", "-O"]);
-        assert!(
-            out.stderr.contains("[WARNING] Active profile 'gone' does not exist in config; choose one of the profiles below with `contree auth switch NAME`\n"),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[WARNING] Active profile 'gone' does not exist in config; choose one of the profiles below with `contree auth switch NAME`\n",
         );
         // Naming profiles asks about those only (`ls --check ci` in CI).
         let named = dangling.run(&api, &["auth", "ls", "-O", "a"]);
         assert_eq!(named.code, 0, "{}", named.stderr);
-        assert!(!named.stderr.contains("[WARNING]"), "{}", named.stderr);
+        assert_lacks(&named.stderr, "[WARNING]");
     }
 
     #[test]
@@ -277,11 +240,9 @@ mod tests {
         cli.env("CONTREE_PROFILE", "gone");
         let out = cli.run(&api, &["-f", "json", "auth", "ls", "-O"]);
         assert_eq!(out.code, 0);
-        assert!(
-            out.stderr
-                .contains("[WARNING] Active profile 'gone' does not exist in config; CONTREE_PROFILE names it: set CONTREE_PROFILE to one of the profiles below, or unset it\n"),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[WARNING] Active profile 'gone' does not exist in config; CONTREE_PROFILE names it: set CONTREE_PROFILE to one of the profiles below, or unset it\n",
         );
         assert_eq!(out.stdout.matches("\"active\": true").count(), 0);
     }
@@ -293,27 +254,19 @@ mod tests {
         cli.write("auth.ini", THREE);
         let out = cli.run(&api, &["auth", "ls", "--check"]);
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(
-            out.stderr.contains(
-                "[ERROR] Profile 'b' is not ok (status inactive): no 'list' permission: sandboxes are disabled\n"
-            ),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[ERROR] Profile 'b' is not ok (status inactive): no 'list' permission: sandboxes are disabled\n",
         );
-        assert!(
-            out.stderr.contains(
-                "[ERROR] Profile 'c' is not ok (status error): HTTP 401: invalid token\n"
-            ),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[ERROR] Profile 'c' is not ok (status error): HTTP 401: invalid token\n",
         );
-        assert!(
-            out.stderr
-                .ends_with("[ERROR] --check: 2 of 3 profiles are not ok; save a working token with `contree auth -p NAME -y`\n"),
-            "{}",
-            out.stderr
+        assert_ends(
+            &out.stderr,
+            "[ERROR] --check: 2 of 3 profiles are not ok; save a working token with `contree auth -p NAME -y`\n",
         );
-        assert!(!out.stderr.contains("Profile 'a' is"), "{}", out.stderr);
+        assert_lacks(&out.stderr, "Profile 'a' is");
     }
 
     #[test]
@@ -327,12 +280,9 @@ mod tests {
         assert_eq!(api.requests().len(), 1);
         let missing = cli.run(&api, &["auth", "ls", "--check", "a", "zz"]);
         assert_eq!(missing.code, 1);
-        assert!(
-            missing.stderr.contains(
-                "[ERROR] Profile 'zz' does not exist: `contree auth ls` lists the profiles\n"
-            ),
-            "{}",
-            missing.stderr
+        assert_has(
+            &missing.stderr,
+            "[ERROR] Profile 'zz' does not exist: `contree auth ls` lists the profiles\n",
         );
         let empty = Cli::new().run(&api, &["auth", "ls", "--check"]);
         assert_eq!(empty.code, 1, "no profile is not a pass: {}", empty.stderr);

@@ -110,6 +110,7 @@ fn looks_like_token(arg: &str) -> bool {
 mod tests {
     use super::safe_usage_error;
     use crate::cli::testing::{Cli, fake_api};
+    use crate::test_support::{assert_has, assert_starts};
 
     /// Issue 15 item 7: a token pasted where a subcommand goes, or passed
     /// to a flag that does not take it, never reaches the terminal; nor do
@@ -132,16 +133,12 @@ mod tests {
                     assert!(!out.stderr.contains(piece), "{argv:?}: {}", out.stderr);
                 }
             }
-            assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+            assert_starts(&out.stderr, "error: ");
         }
         let out = Cli::new().run(&api, &["auth", "\u{1b}]52;c;QQ==\u{7}\u{202e}x"]);
         assert_eq!(out.code, 2);
         assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{202e}'));
-        assert!(
-            out.stderr.contains("\\x1b]52;c;QQ==\\x07\\u202ex"),
-            "{}",
-            out.stderr
-        );
+        assert_has(&out.stderr, "\\x1b]52;c;QQ==\\x07\\u202ex");
         // Paths, URLs and names stay readable.
         let text = safe_usage_error(
             "error: 'http://127.0.0.1:9/x' and 'my-profile'\n",

@@ -54,6 +54,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
 #[cfg(test)]
 mod tests {
     use crate::cli::testing::{Cli, fake_api};
+    use crate::test_support::assert_ends;
 
     const TWO: &str =
         "[DEFAULT]\nprofile = a\n\n[profile:a]\ntoken = t1\n\n[profile:b]\ntoken = t2\n\n";
@@ -76,12 +77,7 @@ mod tests {
         );
         let last = cli.run(&api, &["auth", "del", "b", "-y"]);
         assert_eq!(last.code, 0);
-        assert!(
-            last.stderr
-                .ends_with("[INFO] The active profile is now 'default'\n"),
-            "{}",
-            last.stderr
-        );
+        assert_ends(&last.stderr, "[INFO] The active profile is now 'default'\n");
         assert_eq!(cli.read("auth.ini"), "[DEFAULT]\nprofile = default\n\n");
     }
 

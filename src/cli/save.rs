@@ -296,6 +296,7 @@ fn ask_for_the_rest(
 mod tests {
     use super::*;
     use crate::cli::testing::{Cli, fake_api};
+    use crate::test_support::{assert_ends, assert_has, assert_lacks};
 
     fn env(pairs: &[(&str, &str)]) -> Environment {
         Environment::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -424,11 +425,11 @@ mod tests {
             let out = cli.run(&api, &args);
             assert_eq!(out.code, 0, "{}", out.stderr);
             assert_eq!(out.stderr.matches(&warning).count(), 1, "{}", out.stderr);
-            assert!(out.stderr.contains("umask 077"), "{}", out.stderr);
+            assert_has(&out.stderr, "umask 077");
         }
         cli.env("CONTREE_PRIVATE_FILES", "1");
         let private = cli.run(&api, &[saving("tok-ok", "p"), vec!["-y"]].concat());
-        assert!(!private.stderr.contains("[WARNING]"), "{}", private.stderr);
+        assert_lacks(&private.stderr, "[WARNING]");
     }
 
     /// A forced save (`-y`) of a profile that a concurrent run saves while
@@ -454,7 +455,7 @@ mod tests {
         std::fs::remove_file(cli.path("auth.ini")).unwrap();
         let out = cli.run(&racing, &saving("tok-ok", "p"));
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+        assert_has(&out.stderr, "already exists");
         assert!(cli.read("auth.ini").contains("token = concurrent"));
     }
 
@@ -474,7 +475,7 @@ mod tests {
         ] {
             assert!(out.stderr.contains(line), "{line}: {}", out.stderr);
         }
-        assert!(!out.stderr.contains("tok-ok"), "{}", out.stderr);
+        assert_lacks(&out.stderr, "tok-ok");
     }
 
     /// Issue 20 item 4: every prompt on stderr, as getpass does; answers
@@ -486,11 +487,9 @@ mod tests {
         cli.stdin("tok-ok\nproj-2\n");
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr
-                .contains("(type: iam)\nToken: \nProject ID: \n[INFO] Saved"),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "(type: iam)\nToken: \nProject ID: \n[INFO] Saved",
         );
         assert_eq!(out.stdout, "");
         assert_eq!(api.requests()[0].header("project"), Some("proj-2"));
@@ -531,14 +530,7 @@ mod tests {
         existing.write("auth.ini", "[profile:default]\ntoken = old\n");
         let mut existing = existing;
         let out = existing.run(&api, &saving("tok-ok", "p"));
-        assert_eq!(out.code, 1);
-        assert!(
-            out.stderr.ends_with(
-                "[y/N] \n[ERROR] Aborted. Standard input ended at the 'Profile 'default' already exists. Overwrite?' question: pass -y/--force to overwrite it without asking\n"
-            ),
-            "{}",
-            out.stderr
-        );
+        out.refused("[y/N] \n[ERROR] Aborted. Standard input ended at the 'Profile 'default' already exists. Overwrite?' question: pass -y/--force to overwrite it without asking\n");
         assert!(api.requests().is_empty());
     }
 
@@ -552,12 +544,7 @@ mod tests {
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"]);
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert!(!out.stderr.contains("Token:"), "no prompt: {}", out.stderr);
-        assert!(
-            out.stderr
-                .ends_with(&format!("[ERROR] {VISIBLE_TOKEN_PROMPT}\n")),
-            "{}",
-            out.stderr
-        );
+        assert_ends(&out.stderr, &format!("[ERROR] {VISIBLE_TOKEN_PROMPT}\n"));
         for way in ["--token-stdin", "CONTREE_TOKEN", "launcher"] {
             assert!(VISIBLE_TOKEN_PROMPT.contains(way), "{way}");
         }
@@ -568,7 +555,7 @@ mod tests {
         cli.env(HIDDEN_INPUT_VAR, "1");
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9", "-P", "p"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(out.stderr.contains(SECRET_PROMPT), "{}", out.stderr);
+        assert_has(&out.stderr, SECRET_PROMPT);
 
         // A pipe is not a person typing: the line is read as before.
         let mut piped = Cli::new();
@@ -584,11 +571,7 @@ mod tests {
         cli.stdin("tok-ok\nhttp://127.0.0.1:9/\n");
         let out = cli.run(&api, &["auth", "--type", "jwt"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr.contains("Token: \nURL: \n[INFO]"),
-            "{}",
-            out.stderr
-        );
+        assert_has(&out.stderr, "Token: \nURL: \n[INFO]");
         assert_eq!(out.stdout, "");
         assert!(cli.read("auth.ini").contains("type = jwt\n"));
         assert!(!cli.read("auth.ini").contains("project"));
@@ -596,14 +579,7 @@ mod tests {
         let mut empty = Cli::new();
         empty.stdin("tok-ok\n\n");
         let out = empty.run(&api, &["auth", "--type", "jwt"]);
-        assert_eq!(out.code, 1);
-        assert!(
-            out.stderr.ends_with(
-                "[ERROR] URL is required for JWT auth: pass -u/--url or set CONTREE_URL\n"
-            ),
-            "{}",
-            out.stderr
-        );
+        out.refused("[ERROR] URL is required for JWT auth: pass -u/--url or set CONTREE_URL\n");
         assert!(!empty.exists("auth.ini"));
     }
 
@@ -647,18 +623,16 @@ mod tests {
             cli.stdin(answer);
             let out = cli.run(&api, &saving("tok-ok", "p"));
             assert_eq!(out.code, code, "{answer:?}: {}", out.stderr);
-            assert!(
-                out.stderr
-                    .contains("Profile 'default' already exists. Overwrite? [y/N] "),
-                "{}",
-                out.stderr
+            assert_has(
+                &out.stderr,
+                "Profile 'default' already exists. Overwrite? [y/N] ",
             );
             assert!(
                 out.stderr
                     .contains("[INFO] Updating token for profile 'default'")
             );
             if code == 1 {
-                assert!(out.stderr.contains("Aborted."), "{}", out.stderr);
+                assert_has(&out.stderr, "Aborted.");
                 assert_eq!(out.stdout, "");
                 assert_eq!(cli.read("auth.ini"), "[profile:default]\ntoken = old\n");
             } else {
@@ -676,31 +650,10 @@ mod tests {
         let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(&api, &saving("tok-bad", "p"));
-        assert_eq!(out.code, 1);
-        assert!(
-            out.stderr.ends_with(
-                "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed.\n"
-            ),
-            "{}",
-            out.stderr
+        out.refused(
+            "[ERROR] Token verification failed: HTTP 401: invalid token. Profile not changed.\n",
         );
         assert!(!cli.exists("auth.ini"));
-    }
-
-    #[test]
-    fn valid_token_without_list_permission_warns_and_saves() {
-        let api = fake_api();
-        let mut cli = Cli::new();
-        let out = cli.run(&api, &saving("tok-nolist", "proj-9"));
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr.contains(
-                "[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission)"
-            ),
-            "{}",
-            out.stderr
-        );
-        assert!(cli.read("auth.ini").contains("token = tok-nolist"));
     }
 
     #[test]
@@ -743,24 +696,20 @@ mod tests {
         cli.stdin("\nproj\n");
         let out = cli.run(&api, &["auth", "-u", "http://127.0.0.1:9"]);
         assert_eq!(out.code, 1);
-        assert!(!out.stderr.contains("Project ID"), "{}", out.stderr);
-        assert!(
-            out.stderr.ends_with(
-                "[ERROR] The token is empty: pipe it with --token-stdin, or set CONTREE_TOKEN\n"
-            ),
-            "{}",
-            out.stderr
+        assert_lacks(&out.stderr, "Project ID");
+        assert_ends(
+            &out.stderr,
+            "[ERROR] The token is empty: pipe it with --token-stdin, or set CONTREE_TOKEN\n",
         );
 
         let mut cli = Cli::new();
         cli.env("CONTREE_URL", "example.com");
         let out = cli.run(&api, &["auth", "--token", "tok-ok", "-P", "p"]);
-        assert!(
-            out.stderr.ends_with("[ERROR] CONTREE_URL needs a URL that starts with http:// or https:// (got 'example.com')\n"),
-            "{}",
-            out.stderr
+        assert_ends(
+            &out.stderr,
+            "[ERROR] CONTREE_URL needs a URL that starts with http:// or https:// (got 'example.com')\n",
         );
-        assert!(!out.stderr.contains("base_url"), "{}", out.stderr);
+        assert_lacks(&out.stderr, "base_url");
 
         let mut cli = Cli::new();
         cli.stdin("\n");
@@ -768,14 +717,8 @@ mod tests {
             &api,
             &["auth", "--token", "tok-ok", "-u", "http://127.0.0.1:9"],
         );
-        assert_eq!(out.code, 1);
-        assert!(
-            out.stderr
-                .ends_with("for IAM profile 'default': pass -P/--project or set CONTREE_PROJECT\n"),
-            "{}",
-            out.stderr
-        );
-        assert!(!out.stderr.contains("Run `contree auth`"), "{}", out.stderr);
+        out.refused("for IAM profile 'default': pass -P/--project or set CONTREE_PROJECT\n");
+        assert_lacks(&out.stderr, "Run `contree auth`");
         assert!(api.requests().is_empty());
     }
 
@@ -800,14 +743,13 @@ mod tests {
         ];
         let out = cli.run(&api, &argv);
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(
-            out.stderr.ends_with(&format!(
+        assert_ends(
+            &out.stderr,
+            &format!(
                 "[ERROR] Cannot write the config in {}: {} is not a directory; nothing was sent\n",
                 cli.path("gone"),
                 cli.path("gone")
-            )),
-            "{}",
-            out.stderr
+            ),
         );
         assert!(api.requests().is_empty(), "the token was sent");
         // A folder that is there and writable: the probe leaves nothing behind.
@@ -820,28 +762,28 @@ mod tests {
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     }
 
-    /// Issue 20 item 3: no doubled label, no `saved to ->`.
+    /// A valid token without the `list` permission warns and saves; issue
+    /// 20 item 3: the lines read plainly (no doubled label, no `saved to ->`).
     #[test]
-    fn success_and_warning_lines_read_plainly() {
+    fn valid_token_without_list_permission_warns_and_saves() {
         let api = fake_api();
         let mut cli = Cli::new();
         let out = cli.run(&api, &saving("tok-nolist", "proj-9"));
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(
-            out.stderr.contains("[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission): the profile is saved"),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            "[WARNING] The token is valid but sandboxes are disabled on proj-9 (no 'list' permission): the profile is saved",
         );
-        assert!(
-            out.stderr.ends_with(&format!(
+        assert_ends(
+            &out.stderr,
+            &format!(
                 "[INFO] Saved profile 'default' to {}\n",
                 cli.path("auth.ini")
-            )),
-            "{}",
-            out.stderr
+            ),
         );
         for bad in ["Warning: ", "-> ", "auth accepted"] {
-            assert!(!out.stderr.contains(bad), "{bad}: {}", out.stderr);
+            assert_lacks(&out.stderr, bad);
         }
+        assert!(cli.read("auth.ini").contains("token = tok-nolist"));
     }
 }

@@ -39,6 +39,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &SwitchAr
 #[cfg(test)]
 mod tests {
     use crate::cli::testing::{Cli, fake_api};
+    use crate::test_support::assert_lacks;
 
     #[test]
     fn switch_rewrites_only_the_pointer() {
@@ -91,6 +92,6 @@ mod tests {
         let same = cli
             .env("CONTREE_PROFILE", "b")
             .run(&api, &["auth", "switch", "b"]);
-        assert!(!same.stderr.contains("[WARNING]"), "{}", same.stderr);
+        assert_lacks(&same.stderr, "[WARNING]");
     }
 }

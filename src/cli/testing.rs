@@ -39,6 +39,16 @@ pub struct Ran {
     pub stderr: String,
 }
 
+impl Ran {
+    /// Fails, showing stderr, unless the run was refused: exit status 1
+    /// and stderr ending in `message` (the one `[ERROR]` line).
+    #[track_caller]
+    pub fn refused(&self, message: &str) {
+        assert_eq!(self.code, 1, "{}", self.stderr);
+        crate::test_support::assert_ends(&self.stderr, message);
+    }
+}
+
 /// One config home (a temporary directory) and the environment and stdin of
 /// the next run.
 pub struct Cli {

@@ -216,6 +216,7 @@ pub fn set_active(doc: &mut Document, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::assert_has;
 
     #[test]
     fn token_hash_is_sha256_prefix() {
@@ -317,12 +318,8 @@ mod tests {
         let started = std::time::Instant::now();
         let err = read_profiles(&doc).unwrap_err();
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        assert!(
-            err.message.contains("MiB of text in all"),
-            "{}",
-            err.message
-        );
-        assert!(err.message.contains("'token'"), "{}", err.message);
+        assert_has(&err.message, "MiB of text in all");
+        assert_has(&err.message, "'token'");
         // 10,000 ordinary profiles are far below the budget.
         let mut text = String::from("[DEFAULT]\ntype = jwt\nurl = https://example.com/sandboxes\n");
         for i in 0..10_000 {

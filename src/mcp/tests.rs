@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::http::fake::FakeTransport;
 use crate::http::{Outcome, Request};
+use crate::test_support::{assert_has, assert_starts, schema_violations};
 use crate::testing::{TempDir, assert_no_fragment, temp_dir};
 
 const TOKEN: &str = "ok-SeCrEt-0123456789abcdefghijklmnopqrstuv";
@@ -100,27 +101,6 @@ fn serve_lines(lines: &[String], env: &[(&str, &str)], home: Option<&PathBuf>) -
         .collect();
     check_tool_results(lines, &replies);
     Run { replies, log, code }
-}
-
-/// Why a `tools/call` result of `tool` (a `tools/list` entry) breaks its
-/// declared `outputSchema`, as a JSON Schema validator sees it; empty when
-/// it does not. MCP clients (the Inspector among them) validate error
-/// results too, so an error may carry `structuredContent` only if it
-/// validates; a success must carry it.
-fn schema_violations(tool: &Value, result: &Value) -> Vec<String> {
-    let schema = &tool["outputSchema"];
-    if let Err(e) = jsonschema::meta::validate(schema) {
-        return vec![format!("the outputSchema is not a JSON Schema: {e}")];
-    }
-    let validator = jsonschema::validator_for(schema).expect("a valid schema compiles");
-    match result.get("structuredContent") {
-        Some(content) => validator
-            .iter_errors(content)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect(),
-        None if result["isError"] == true => Vec::new(),
-        None => vec!["a success without structuredContent".to_string()],
-    }
 }
 
 /// [`schema_violations`] for the result of every `tools/call` among `lines`.
@@ -235,7 +215,7 @@ fn bad_lines_and_unknown_methods_get_json_rpc_errors_and_the_session_goes_on() {
     );
     assert_eq!(unknown_tool["data"]["tools"], json!(tools::names()));
     assert_eq!(run.replies[4]["result"], json!({}));
-    assert!(run.log.starts_with("[INFO] contree mcp:"), "{}", run.log);
+    assert_starts(&run.log, "[INFO] contree mcp:");
 }
 
 #[test]
@@ -463,11 +443,7 @@ fn every_tool_works_through_the_core() {
     assert_eq!(after["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(after["profiles"][0]["status"], "offline");
     assert_eq!(structured(&run.replies[7])["profile"], "a", "the named one");
-    assert!(
-        run.log.contains("[INFO] Using token from CONTREE_TOKEN"),
-        "{}",
-        run.log
-    );
+    assert_has(&run.log, "[INFO] Using token from CONTREE_TOKEN");
     let ini = std::fs::read_to_string(home.join("auth.ini")).unwrap();
     assert!(ini.contains(TOKEN), "the token is saved, only never shown");
     let _ = std::fs::remove_dir_all(home);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use contree_host::harness::python::run_limited;
 use contree_host::{MockApi, component_path, wasmtime_cli};
 
-use crate::common::{assert_has, check, token};
+use crate::common::{assert_has, assert_lacks, check, token};
 
 /// Runs the CI job as written with these secrets.
 fn run_job(
@@ -95,7 +95,7 @@ fn ci_job_passes_for_a_working_token_and_fails_fast_saying_why_otherwise() {
         let out = run_job(&job, &wasmtime, &tok, project, &api.url());
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert_has(&out.stderr, says);
-        assert!(!out.stderr.contains("Run `contree auth`"), "{}", out.stderr);
+        assert_lacks(&out.stderr, "Run `contree auth`");
     }
     assert_eq!(api.requests().len(), requests, "nothing was sent");
     let projects: Vec<_> = api

@@ -7,8 +7,9 @@ use contree_host::{MockApi, Outcome, Sandbox};
 // Some are here for the other test files (hostile files and servers, WIT).
 #[allow(unused_imports)]
 pub use contree_host::harness::support::{
-    LEAK_PIECE, SECRET_MARK, Save, assert_has, assert_no_token, check, json_rows, no_token, pairs,
-    remember, require_tool, sha16, statuses, token, token_of_length,
+    LEAK_PIECE, SECRET_MARK, Save, assert_ends, assert_has, assert_lacks, assert_no_token,
+    assert_row, assert_starts, check, json_rows, no_token, pairs, remember, require_tool, sha16,
+    statuses, token, token_of_length,
 };
 
 /// Runs the component and checks what every run must satisfy.

@@ -3,7 +3,7 @@
 
 use contree_host::Sandbox;
 
-use crate::common::{assert_has, run, sha16};
+use crate::common::{assert_has, assert_starts, run, sha16};
 
 /// Two profiles written by hand, listed offline.
 fn listed(format: &str) -> String {
@@ -119,7 +119,7 @@ fn version_and_help() {
     let sb = Sandbox::new();
     let out = run(&sb, &["-v"]);
     assert_eq!(out.code, 0);
-    assert!(out.stdout.starts_with("contree 0."), "{}", out.stdout);
+    assert_starts(&out.stdout, "contree 0.");
     let out = run(&sb, &["auth", "--help"]);
     assert_eq!(out.code, 0);
     for text in [

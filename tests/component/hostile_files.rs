@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use contree_host::typed::AuthError;
 use contree_host::{MockApi, Outcome, Sandbox};
 
-use crate::common::{check, json_rows, run, save};
+use crate::common::{assert_has, assert_lacks, check, json_rows, run, save};
 
 /// `[DEFAULT]` values that quadruple at each of 8 levels: 2 MiB once
 /// expanded. Before the bound, deeper files made the guest ask for 2 GB and
@@ -124,7 +124,7 @@ fn removing_a_profile_only_cli_ini_defines_is_an_error_that_says_so() {
         "{}",
         out.stderr
     );
-    assert!(!out.stderr.contains("Removed profile"), "{}", out.stderr);
+    assert_lacks(&out.stderr, "Removed profile");
     let typed = sb.typed().remove_profile("c").unwrap();
     assert!(
         matches!(typed, Err(AuthError::InvalidInput(_))),
@@ -242,7 +242,7 @@ fn a_linked_auth_ini_stays_a_link_and_its_target_is_updated() {
     let before = dotfiles.read_file("auth.ini");
     let out = run(&sb, &["auth", "ls", "-O"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("relative link"), "{}", out.stderr);
+    assert_has(&out.stderr, "relative link");
     assert!(is_link(&sb));
     assert_eq!(dotfiles.read_file("auth.ini"), before);
 }
@@ -264,7 +264,7 @@ fn a_fifo_as_auth_ini_is_refused_and_never_hangs() {
     });
     for out in [out.0, out.1] {
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+        assert_has(&out.stderr, "not a regular file");
     }
 }
 
@@ -288,7 +288,7 @@ fn a_lock_that_is_a_link_ends_at_once_with_an_error() {
         started.elapsed()
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("not a lock"), "{}", out.stderr);
+    assert_has(&out.stderr, "not a lock");
 }
 
 /// A lock as a writer holds it: the directory `auth.ini.lock` with the

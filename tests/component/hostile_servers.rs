@@ -12,7 +12,8 @@ use contree_host::typed::AuthError;
 use contree_host::{MockApi, Outcome, Sandbox};
 
 use crate::common::{
-    Save, assert_no_token, json_rows, run, sha16, statuses, token, token_of_length,
+    Save, assert_has, assert_no_token, assert_row, json_rows, run, sha16, statuses, token,
+    token_of_length,
 };
 
 const FORMATS: [&str; 8] = [
@@ -85,12 +86,9 @@ fn no_piece_of_an_echoed_token_is_printed_or_returned_redact_first_shorten_after
     let out = run(&sb, &save_args(&token, &api.url()));
     assert_eq!(out.code, 1);
     assert_no_token("a rejected save", &(out.stdout.clone() + &out.stderr));
-    assert!(
-        out.stderr.contains(&format!(
-            "HTTP 401: invalid token {marker} for this project"
-        )),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        &format!("HTTP 401: invalid token {marker} for this project"),
     );
     assert!(sb.read_file("auth.ini").is_none());
 
@@ -151,12 +149,9 @@ fn terminal_escapes_from_a_server_never_reach_stdout_or_stderr_raw() {
     let out = run(&sb, &save_args(&token, &api.url()));
     assert_eq!(out.code, 1);
     assert_no_raw_controls(&out, "a rejected save");
-    assert!(
-        out.stderr.contains(
-            "HTTP 401: \\x1b]52;c;cm0gLXJmIH4K\\x07 \\u202eevil\\u202c \\x9b31m\\x7f [INFO] forged"
-        ),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "HTTP 401: \\x1b]52;c;cm0gLXJmIH4K\\x07 \\u202eevil\\u202c \\x9b31m\\x7f [INFO] forged",
     );
 
     sb.write_file("auth.ini", profile_ini("s", &api.url(), &token));
@@ -225,7 +220,7 @@ fn terminal_escapes_in_names_urls_and_projects_from_the_file_are_escaped_in_ever
         }
     }
     let out = run(&sb, &["-f", "table", "auth", "ls", "--offline"]);
-    assert!(out.stdout.contains("evil\\x1b[2J\\u202e"), "{}", out.stdout);
+    assert_has(&out.stdout, "evil\\x1b[2J\\u202e");
     let out = run(&sb, &["auth", "switch", osc]);
     assert_eq!(out.code, 1);
     assert_no_raw_controls(&out, "switch");
@@ -400,7 +395,7 @@ fn a_plain_http_profile_saved_with_consent_lists_ok_passes_check_and_answers_who
     let url = elsewhere(&api);
     let out = Save::new(&token("ok"), &url).name("lan").run(&sb);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("plain http://"), "{}", out.stderr);
+    assert_has(&out.stderr, "plain http://");
     assert!(api.requests().is_empty(), "refused before anything is sent");
 
     let out = Save::new(&token("ok"), &url)
@@ -440,11 +435,5 @@ fn a_plain_http_profile_saved_with_consent_lists_ok_passes_check_and_answers_who
     let out = run(&sb, &["-f", "json", "auth", "ls", "--check", "lan"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let rows = json_rows(&out.stdout);
-    assert_eq!(rows[0]["status"], "error");
-    assert!(
-        rows[0]["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("plain http://")),
-        "{rows:?}"
-    );
+    assert_row(&rows[0], "error", "plain http://");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use contree_host::harness::python::{run_limited, workspace};
 use contree_host::{MockApi, Sandbox, component_path};
 
-use crate::common::{check, json_rows, save, statuses, token};
+use crate::common::{assert_has, assert_lacks, check, json_rows, save, statuses, token};
 
 #[test]
 fn stock_wasmtime_cli_lists_saves_and_reports_usage_errors() {
@@ -28,7 +28,7 @@ fn stock_wasmtime_cli_lists_saves_and_reports_usage_errors() {
     if let Some(out) = sb.run_stock_wasmtime(["auth", "--bogus"]) {
         let out = check(out);
         assert_ne!(out.code, 0);
-        assert!(out.stderr.contains("--bogus"), "{}", out.stderr);
+        assert_has(&out.stderr, "--bogus");
     }
 }
 
@@ -60,9 +60,9 @@ fn a_config_home_the_host_did_not_grant_fails_every_command_naming_the_dir() {
             assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
             assert_eq!(out.stdout, "", "{args:?}");
             assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
-            assert!(out.stderr.contains("(from HOME)"), "{}", out.stderr);
-            assert!(out.stderr.contains(&expected_dir), "{}", out.stderr);
-            assert!(!out.stderr.contains("No profiles"), "{}", out.stderr);
+            assert_has(&out.stderr, "(from HOME)");
+            assert_has(&out.stderr, &expected_dir);
+            assert_lacks(&out.stderr, "No profiles");
         }
     }
     assert!(api.requests().is_empty(), "the token was sent");
@@ -152,23 +152,15 @@ fn the_readme_stock_cli_section_works_as_pasted() {
     let first = bash(run);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.stdout, "");
-    assert!(
-        first.stderr.contains("No profiles configured."),
-        "{}",
-        first.stderr
-    );
+    assert_has(&first.stderr, "No profiles configured.");
     assert_eq!(mode(&config), 0o700, "mkdir -p under umask 077");
 
     // The one change to the save line: the API is the loopback mock.
     let save = format!("{run}\n{} -u {}\n", save_line.trim(), api.url());
     let saved = bash(&save);
     assert_eq!(saved.code, 0, "{}", saved.stderr);
-    assert!(!saved.stderr.contains("[WARNING]"), "{}", saved.stderr);
-    assert!(
-        saved.stderr.contains("[INFO] Saved profile 'default'"),
-        "{}",
-        saved.stderr
-    );
+    assert_lacks(&saved.stderr, "[WARNING]");
+    assert_has(&saved.stderr, "[INFO] Saved profile 'default'");
     assert_eq!(mode(&config.join("auth.ini")), 0o600);
 
     let listed = bash(run);
@@ -207,11 +199,7 @@ fn save_checks_it_can_write_before_the_token_is_sent() {
     for out in runs.flatten() {
         let out = check(out);
         assert_eq!(out.code, 1, "{}", out.stderr);
-        assert!(
-            out.stderr.contains("is not a directory; nothing was sent"),
-            "{}",
-            out.stderr
-        );
+        assert_has(&out.stderr, "is not a directory; nothing was sent");
     }
     assert!(api.requests().is_empty(), "the token was sent");
 }

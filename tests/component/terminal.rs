@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use contree_host::{MockApi, Sandbox, component_path, wasmtime_cli};
 
-use crate::common::{SECRET_MARK, assert_no_token, require_tool, save, token};
+use crate::common::{
+    SECRET_MARK, assert_has, assert_lacks, assert_no_token, require_tool, save, token,
+};
 
 /// A detached tmux server of its own (socket in the sandbox), one pane
 /// running `command` under `sh`.
@@ -257,6 +259,22 @@ struct Transcript {
     code: i32,
 }
 
+impl Transcript {
+    /// Fails, naming the host and showing the screen, unless the run
+    /// exited with `code` and the screen shows each of `texts`.
+    #[track_caller]
+    fn expect(&self, host: Host, code: i32, texts: &[&str]) {
+        assert_eq!(self.code, code, "{host:?}: {}", self.screen);
+        for text in texts {
+            assert!(
+                self.screen.contains(text),
+                "{host:?}: {text:?} not in:\n{}",
+                self.screen
+            );
+        }
+    }
+}
+
 /// One step of a conversation: wait until the screen shows `prompt`, check
 /// that echo is on or off as `echo` says (when given), then type `keys`
 /// (`None`: send the end of input, Ctrl-D).
@@ -359,16 +377,13 @@ fn transcript_plain_prompts_echo_and_end_of_input_names_the_flag() {
         &args,
         &[step("Project ID:", Some(true), Some("typed-proj"))],
         |host, sb, t| {
-            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("Project ID: typed-proj"),
-                "{host:?}: {}",
-                t.screen
-            );
-            assert!(
-                t.screen.contains("[INFO] Saved profile 'default' to "),
-                "{}",
-                t.screen
+            t.expect(
+                host,
+                0,
+                &[
+                    "Project ID: typed-proj",
+                    "[INFO] Saved profile 'default' to ",
+                ],
             );
             assert!(
                 sb.read_file("auth.ini")
@@ -384,12 +399,7 @@ fn transcript_plain_prompts_echo_and_end_of_input_names_the_flag() {
         &args,
         &[step("Project ID:", Some(true), None)],
         |host, sb, t| {
-            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("[ERROR] Standard input ended at the 'Project ID' prompt: pass -P/--project or set CONTREE_PROJECT"),
-                "{host:?}: {}",
-                t.screen
-            );
+            t.expect(host, 1, &["[ERROR] Standard input ended at the 'Project ID' prompt: pass -P/--project or set CONTREE_PROJECT"]);
             assert!(sb.read_file("auth.ini").is_none());
         },
     );
@@ -407,17 +417,13 @@ fn transcript_questions_and_state_changes_are_said_aloud() {
         &["auth", "rm", "a"],
         &[step("Remove profile 'a'? [y/N]", Some(true), Some("y"))],
         |host, sb, t| {
-            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("Remove profile 'a'? [y/N] y"),
-                "{}",
-                t.screen
-            );
-            assert!(
-                t.screen
-                    .contains("[INFO] Removed profile 'a'\n[INFO] The active profile is now 'b'"),
-                "{host:?}: {}",
-                t.screen
+            t.expect(
+                host,
+                0,
+                &[
+                    "Remove profile 'a'? [y/N] y",
+                    "[INFO] Removed profile 'a'\n[INFO] The active profile is now 'b'",
+                ],
             );
             assert!(sb.read_file("auth.ini").unwrap().contains("profile = b"));
         },
@@ -429,13 +435,10 @@ fn transcript_questions_and_state_changes_are_said_aloud() {
         &["auth", "switch", "nope"],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 1, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains(
-                    "[ERROR] Profile 'nope' does not exist: `contree auth ls` lists the profiles"
-                ),
-                "{host:?}: {}",
-                t.screen
+            t.expect(
+                host,
+                1,
+                &["[ERROR] Profile 'nope' does not exist: `contree auth ls` lists the profiles"],
             );
         },
     );
@@ -446,8 +449,7 @@ fn transcript_questions_and_state_changes_are_said_aloud() {
         &["auth", "switch", "b"],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
-            assert!(t.screen.contains("[WARNING] CONTREE_PROFILE='a' overrides it in this environment: unset CONTREE_PROFILE to use 'b'"), "{host:?}: {}", t.screen);
+            t.expect(host, 0, &["[WARNING] CONTREE_PROFILE='a' overrides it in this environment: unset CONTREE_PROFILE to use 'b'"]);
         },
     );
 }
@@ -466,12 +468,7 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
         &["auth", "ls", "-f", "json", "--offline"],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("\"name\": \"a\""),
-                "{host:?}: {}",
-                t.screen
-            );
+            t.expect(host, 0, &["\"name\": \"a\""]);
         },
     );
     on_each_host(
@@ -481,13 +478,7 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
         &["auth", "-p", "e", "ls"],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen
-                    .contains("-p/--profile is an option of `contree auth`"),
-                "{host:?}: {}",
-                t.screen
-            );
+            t.expect(host, 2, &["-p/--profile is an option of `contree auth`"]);
         },
     );
     let tok = token("ok");
@@ -498,12 +489,7 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
         &["auth", tok.as_str()],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("<token sha256:"),
-                "{host:?}: {}",
-                t.screen
-            );
+            t.expect(host, 2, &["<token sha256:"]);
         },
     );
     on_each_host(
@@ -513,12 +499,7 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
         &["auth", "\u{1b}[2J\u{1b}]0;pwned\u{7}x"],
         &[],
         |host, _, t| {
-            assert_eq!(t.code, 2, "{host:?}: {}", t.screen);
-            assert!(
-                t.screen.contains("\\x1b[2J\\x1b]0;pwned\\x07x"),
-                "{host:?}: {}",
-                t.screen
-            );
+            t.expect(host, 2, &["\\x1b[2J\\x1b]0;pwned\\x07x"]);
         },
     );
 }
@@ -528,7 +509,7 @@ fn transcript_usage_globals_anywhere_idle_options_and_pasted_tokens() {
 #[test]
 fn transcript_contree_agent_prints_the_guide() {
     on_each_host("agent", no_setup, &[], &["agent"], &[], |host, _, t| {
-        assert_eq!(t.code, 0, "{host:?}: {}", t.screen);
+        t.expect(host, 0, &[]);
         // The end of the page (the pane shows its last 20 lines).
         assert!(
             t.screen.contains("See `contree mcp --help`."),
@@ -549,7 +530,7 @@ fn transcript_a_config_home_the_host_did_not_grant_is_named() {
     };
     if let Some(t) = transcript(&sb, "home-launcher", &launcher, &[]) {
         assert_eq!(t.code, 0, "{}", t.screen);
-        assert!(t.screen.contains("No profiles configured."), "{}", t.screen);
+        assert_has(&t.screen, "No profiles configured.");
     }
     let Some(wasmtime) = wasmtime_cli() else {
         return;
@@ -562,17 +543,11 @@ fn transcript_a_config_home_the_host_did_not_grant_is_named() {
     );
     if let Some(t) = transcript(&sb, "home-stock", &stock, &[]) {
         assert_eq!(t.code, 1, "{}", t.screen);
-        assert!(
-            t.screen
-                .contains(&format!("--dir {home}-elsewhere/.config/contree ")),
-            "{}",
-            t.screen
+        assert_has(
+            &t.screen,
+            &format!("--dir {home}-elsewhere/.config/contree "),
         );
-        assert!(
-            !t.screen.contains("No profiles configured."),
-            "{}",
-            t.screen
-        );
+        assert_lacks(&t.screen, "No profiles configured.");
     }
 }
 

@@ -4,7 +4,9 @@
 
 use contree_host::{Outcome, Sandbox};
 
-pub use contree_host::harness::support::{check, rows_of, sha16, show, token};
+pub use contree_host::harness::support::{
+    assert_has, assert_row, check, rows_of, sha16, show, token,
+};
 
 /// Runs our component on the sandbox's home and checks what every run must satisfy.
 pub fn ours(sandbox: &Sandbox, args: &[&str]) -> Outcome {

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::common::{ours, rows_of};
+use crate::common::{assert_has, assert_row, ours, rows_of};
 use crate::twin::Twin;
 
 /// SPEC §4 / README "Differences": the listing status without a probe.
@@ -146,11 +146,7 @@ fn format_flag_is_f_here_and_o_in_python_and_we_accept_both() {
     assert_eq!(rows_of(&py_o.stdout).len(), 1);
     let py_f = twin.py_raw(&["-f", "json", "auth", "ls", "-O"], &[], "");
     assert_eq!(py_f.code, 2, "{}", py_f.stderr);
-    assert!(
-        py_f.stderr.contains("invalid choice: 'json'"),
-        "{}",
-        py_f.stderr
-    );
+    assert_has(&py_f.stderr, "invalid choice: 'json'");
 }
 
 #[test]
@@ -186,7 +182,7 @@ fn no_profiles_message_goes_to_stderr_here_with_a_machine_format() {
     assert_eq!((py.code, ours_out.code), (0, 0));
     assert_eq!(py.stdout.trim(), NO_PROFILES);
     assert_eq!(ours_out.stdout, "");
-    assert!(ours_out.stderr.contains(NO_PROFILES), "{}", ours_out.stderr);
+    assert_has(&ours_out.stderr, NO_PROFILES);
     // With the default format both print it on stdout.
     let py = twin.py_raw(&["auth", "ls"], &[], "");
     let ours_out = ours(&twin.ours, &["auth", "ls"]);
@@ -508,13 +504,7 @@ fn the_plain_http_consent_key_is_read_past_by_python_and_dropped_on_its_rewrite(
     let py_file = t.py.read_file("auth.ini").unwrap();
     assert!(!py_file.contains("allow_insecure_http"), "{py_file}");
     let rows = t.our_list_raw(t.py.home(), &[]);
-    assert_eq!(rows[0]["status"], "error");
-    assert!(
-        rows[0]["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("plain http://")),
-        "{rows:?}"
-    );
+    assert_row(&rows[0], "error", "plain http://");
 }
 
 /// README "Differences", the message rows (issue 20 item 3): our log lines

@@ -136,14 +136,8 @@ pub fn check(outcome: Outcome) -> Outcome {
     outcome
 }
 
-/// Fails, showing `haystack`, unless it contains `needle`.
-#[track_caller]
-pub fn assert_has(haystack: &str, needle: &str) {
-    assert!(
-        haystack.contains(needle),
-        "{needle:?} not found in:\n{haystack}"
-    );
-}
+/// The text assertions, one definition for the guest crate's unit tests and these suites.
+pub use contree_auth::test_support::{assert_ends, assert_has, assert_lacks, assert_starts};
 
 /// The typed functions both worlds export (WIT 0.3.0), in the world's
 /// order: what `wasm-tools` lists and Wassette's tool names.
@@ -284,6 +278,18 @@ pub fn json_rows(stdout: &str) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}")))
         .collect()
+}
+
+/// Fails, showing the row, unless a listing row has `status` and a
+/// `detail` that contains `detail`.
+#[track_caller]
+pub fn assert_row(row: &Value, status: &str, detail: &str) {
+    let holds =
+        row["status"] == status && row["detail"].as_str().is_some_and(|d| d.contains(detail));
+    assert!(
+        holds,
+        "want status {status:?}, detail with {detail:?}: {row}"
+    );
 }
 
 /// `(name, status)` of each row of a JSON listing.

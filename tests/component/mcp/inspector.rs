@@ -25,7 +25,7 @@ use contree_host::harness::python::{run_limited, target_dir, workspace};
 use serde_json::{Value, json};
 
 use super::{HOSTILE_NAME, TOOLS, schema};
-use crate::common::{assert_no_token, require_tool, sha16, token};
+use crate::common::{assert_has, assert_no_token, require_tool, sha16, token};
 
 /// Written after a complete `npm ci`: the lock file it installed.
 const INSTALLED_LOCK: &str = ".installed-package-lock.json";
@@ -517,11 +517,7 @@ fn every_tool_and_error_through_the_inspector(host: Host) {
         // An unknown tool: the Inspector checks the listing itself.
         let unknown = main.call("no_such_tool", &[]);
         assert_ne!(unknown.code, 0);
-        assert!(
-            unknown.stderr.contains("Tool 'no_such_tool' not found"),
-            "{}",
-            unknown.stderr
-        );
+        assert_has(&unknown.stderr, "Tool 'no_such_tool' not found");
 
         // A name holding C1 and bidi controls, from a hostile file.
         let hostile = scratch.join("hostile");

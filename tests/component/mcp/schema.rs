@@ -17,22 +17,9 @@ pub fn tool<'a>(listing: &'a Value, name: &str) -> &'a Value {
 }
 
 /// Why `result` (a `tools/call` result of `tool`) breaks the tool's
-/// `outputSchema`; empty when it does not.
-pub fn violations(tool: &Value, result: &Value) -> Vec<String> {
-    let schema = &tool["outputSchema"];
-    if let Err(e) = jsonschema::meta::validate(schema) {
-        return vec![format!("the outputSchema is not a JSON Schema: {e}")];
-    }
-    let validator = jsonschema::validator_for(schema).expect("a valid schema compiles");
-    match result.get("structuredContent") {
-        Some(content) => validator
-            .iter_errors(content)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect(),
-        None if result["isError"] == true => Vec::new(),
-        None => vec!["a success without structuredContent".to_string()],
-    }
-}
+/// `outputSchema`; empty when it does not (one definition, shared with the
+/// guest crate's MCP unit tests).
+pub use contree_auth::test_support::schema_violations as violations;
 
 /// Panics unless `result` of tool `name` validates against `listing`.
 pub fn check(listing: &Value, name: &str, result: &Value) {
