@@ -161,7 +161,26 @@ impl Hasher for ShaHasher {
 mod tests {
     use super::*;
 
-    const WAT: &str = r#"(component (core module (func (export "f"))))"#;
+    /// `(component (core module (func (export "NAME"))))` in the binary
+    /// format, for a one-letter NAME (what `wasm-tools parse` writes). Binary,
+    /// so the test build needs no `wat` feature of wasmtime: the launcher has
+    /// none, and `cargo run` after `cargo test` then finds every dependency
+    /// compiled with the same features (issue 18).
+    fn component_exporting(name: u8) -> Vec<u8> {
+        let mut bytes = b"\0asm\x0d\0\x01\0".to_vec(); // component, layer 1
+        bytes.extend([0x01, 0x1f]); // a core module section of 31 bytes
+        bytes.extend(b"\0asm\x01\0\0\0"); // core module, version 1
+        bytes.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type: func () -> ()
+        bytes.extend([0x03, 0x02, 0x01, 0x00]); // function 0 of type 0
+        bytes.extend([0x07, 0x05, 0x01, 0x01, name, 0x00, 0x00]); // export NAME = func 0
+        bytes.extend([0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]); // its body: end
+        bytes
+    }
+
+    /// The component most tests cache.
+    fn wasm() -> Vec<u8> {
+        component_exporting(b'f')
+    }
 
     #[test]
     fn second_load_deserializes() {
@@ -169,12 +188,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("cache");
 
-        let (_, first) = load_component(&engine, WAT.as_bytes(), Some(&cache)).unwrap();
+        let (_, first) = load_component(&engine, &wasm(), Some(&cache)).unwrap();
         assert_eq!(first, CacheUse::Stored);
-        let entry = entry_path(&engine, WAT.as_bytes(), &cache);
+        let entry = entry_path(&engine, &wasm(), &cache);
         assert!(entry.is_file());
 
-        let (_, second) = load_component(&engine, WAT.as_bytes(), Some(&cache)).unwrap();
+        let (_, second) = load_component(&engine, &wasm(), Some(&cache)).unwrap();
         assert_eq!(second, CacheUse::Hit);
         let files: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
         assert_eq!(files.len(), 1, "no temporary file left behind");
@@ -184,14 +203,14 @@ mod tests {
     fn new_wasm_replaces_old_entry_and_key_depends_on_bytes() {
         let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let other = r#"(component (core module (func (export "g"))))"#;
+        let other = component_exporting(b'g');
         assert_ne!(
-            entry_path(&engine, WAT.as_bytes(), dir.path()),
-            entry_path(&engine, other.as_bytes(), dir.path())
+            entry_path(&engine, &wasm(), dir.path()),
+            entry_path(&engine, &other, dir.path())
         );
-        load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
-        load_component(&engine, other.as_bytes(), Some(dir.path())).unwrap();
-        let entry = entry_path(&engine, other.as_bytes(), dir.path());
+        load_component(&engine, &wasm(), Some(dir.path())).unwrap();
+        load_component(&engine, &other, Some(dir.path())).unwrap();
+        let entry = entry_path(&engine, &other, dir.path());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -203,11 +222,11 @@ mod tests {
     fn corrupt_entry_is_recompiled() {
         let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
+        let entry = entry_path(&engine, &wasm(), dir.path());
         std::fs::write(&entry, b"not a cwasm").unwrap();
-        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
+        let (_, used) = load_component(&engine, &wasm(), Some(dir.path())).unwrap();
         assert_eq!(used, CacheUse::Stored);
-        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
+        let (_, used) = load_component(&engine, &wasm(), Some(dir.path())).unwrap();
         assert_eq!(used, CacheUse::Hit);
     }
 
@@ -218,7 +237,7 @@ mod tests {
         let file = dir.path().join("file");
         std::fs::write(&file, b"").unwrap();
         // A cache "directory" below a regular file cannot be created.
-        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(&file.join("cache"))).unwrap();
+        let (_, used) = load_component(&engine, &wasm(), Some(&file.join("cache"))).unwrap();
         assert_eq!(used, CacheUse::Uncached);
     }
 
@@ -228,11 +247,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
-        let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
+        load_component(&engine, &wasm(), Some(dir.path())).unwrap();
+        let entry = entry_path(&engine, &wasm(), dir.path());
         std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
         assert!(read_trusted(&entry).is_none());
-        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(dir.path())).unwrap();
+        let (_, used) = load_component(&engine, &wasm(), Some(dir.path())).unwrap();
         assert_eq!(used, CacheUse::Stored);
     }
 
@@ -244,22 +263,22 @@ mod tests {
         let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real");
-        load_component(&engine, WAT.as_bytes(), Some(&real)).unwrap();
-        let real_entry = entry_path(&engine, WAT.as_bytes(), &real);
+        load_component(&engine, &wasm(), Some(&real)).unwrap();
+        let real_entry = entry_path(&engine, &wasm(), &real);
         assert!(read_trusted(&real_entry).is_some());
 
         let linked_dir = dir.path().join("linked-dir");
         std::os::unix::fs::symlink(&real, &linked_dir).unwrap();
-        let via_dir = entry_path(&engine, WAT.as_bytes(), &linked_dir);
+        let via_dir = entry_path(&engine, &wasm(), &linked_dir);
         assert!(via_dir.is_file(), "the path itself resolves");
         assert!(read_trusted(&via_dir).is_none());
 
         let linking = dir.path().join("linking");
         std::fs::create_dir(&linking).unwrap();
-        let via_file = entry_path(&engine, WAT.as_bytes(), &linking);
+        let via_file = entry_path(&engine, &wasm(), &linking);
         std::os::unix::fs::symlink(&real_entry, &via_file).unwrap();
         assert!(read_trusted(&via_file).is_none());
-        let (_, used) = load_component(&engine, WAT.as_bytes(), Some(&linking)).unwrap();
+        let (_, used) = load_component(&engine, &wasm(), Some(&linking)).unwrap();
         assert_eq!(used, CacheUse::Stored, "compiled again, the link replaced");
         assert!(!via_file.is_symlink());
     }
@@ -270,7 +289,7 @@ mod tests {
     fn a_fifo_as_cache_entry_does_not_hang() {
         let engine = crate::runtime::engine().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let entry = entry_path(&engine, WAT.as_bytes(), dir.path());
+        let entry = entry_path(&engine, &wasm(), dir.path());
         rustix::fs::mknodat(
             rustix::fs::CWD,
             &entry,
