@@ -134,3 +134,43 @@ fn a_relative_xdg_cache_home_is_ignored() {
     assert!(!cwd.path().join("rel-cache").exists());
     assert!(dir.path().join(".cache/contree-auth").is_dir());
 }
+
+/// `package version [features]` of every package `cargo tree` lists for
+/// `args`, our own path packages aside.
+fn feature_sets(args: &[&str]) -> std::collections::BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["-f", "{p} [{f}]"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("running cargo tree");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|line| line.replace(" (*)", ""))
+        .filter(|line| !line.trim().is_empty() && !line.contains("(/"))
+        .collect()
+}
+
+/// Issue 18: the README's run command (`cargo run -p contree-host`) uses
+/// the profile `cargo test` builds with, and every dependency of the
+/// launcher gets the same features in both builds (a path dependency, one
+/// of our own two crates, aside). So right after the tests it recompiles
+/// only our own crates, not wasmtime. A test-only dependency that turns on
+/// a feature of a shared crate (wasmtime's `wat`, say) fails this: pin that
+/// feature in host-test/Cargo.toml, or do without it.
+#[test]
+fn the_run_command_needs_no_dependency_the_tests_did_not_build() {
+    // What the launcher links: no build scripts' or proc macros'
+    // dependencies (units of their own, built for the host).
+    let run = feature_sets(&["-p", "contree-host", "-e", "normal,no-proc-macro"]);
+    let test = feature_sets(&["--workspace", "-e", "normal,dev,no-proc-macro"]);
+    assert!(run.len() > 100, "{run:?}");
+    let missing: Vec<_> = run.difference(&test).collect();
+    assert!(
+        missing.is_empty(),
+        "the run command builds these, the tests do not: {missing:#?}"
+    );
+}
