@@ -12,9 +12,10 @@ build:
 test:
     cargo test --workspace
 
-# The native launcher: `just run auth ls`, `just run -f json auth ls --offline`.
+# The native launcher, as the README runs it (the tests' build, ready after
+# `cargo test`): `just run auth ls`, `just run -f json auth ls --offline`.
 run *ARGS:
-    cargo run --release -p contree-host --bin contree -- {{ARGS}}
+    cargo run -p contree-host --bin contree -- {{ARGS}}
 
 # Install the launcher as `contree` (~/.cargo/bin), its man page, and the
 # completions of the shells found on PATH (see the README).
