@@ -1,4 +1,6 @@
-//! The `contree` binary end to end: home creation, least privilege, exit codes.
+//! The `contree` binary end to end: home creation, least privilege, exit
+//! codes; and the build it comes from: the README's run command reuses the
+//! tests' (issue 18).
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
