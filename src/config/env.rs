@@ -75,10 +75,8 @@ impl Environment {
 
     /// The variable the config home comes from (see [`Environment::contree_home`]).
     pub fn home_source(&self) -> &'static str {
-        HOME_VARIABLES
-            .into_iter()
-            .find(|name| self.get(name).is_some())
-            .unwrap_or("the only preopened directory")
+        self.first_of(&HOME_VARIABLES)
+            .map_or("the only preopened directory", |(name, _)| name)
     }
 
     /// A variable's value; an empty one counts as unset, as `os.getenv(x) or ...` does.

@@ -102,8 +102,11 @@ pub(super) fn resolve_links(path: &Path) -> Result<PathBuf, AuthError> {
 /// Reads and parses a config file; a missing file is an empty document.
 /// `beat` runs between the file operations (the writer's lock heartbeat).
 pub(super) fn read_document(path: &Path, beat: &dyn Fn()) -> Result<Document, AuthError> {
-    beat();
-    let path = &resolve_links(path)?;
+    read_resolved(&resolve_links(path)?, beat)
+}
+
+/// [`read_document`] of a path whose links are already followed.
+pub(super) fn read_resolved(path: &Path, beat: &dyn Fn()) -> Result<Document, AuthError> {
     beat();
     let parse_error = |line: usize, message: String| AuthError::ConfigParse {
         path: path.display().to_string(),
@@ -142,13 +145,12 @@ pub(super) fn read_document(path: &Path, beat: &dyn Fn()) -> Result<Document, Au
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     let file = fs::File::open(path).map_err(|err| io_error(path, "read", &err))?;
     let mut file = Read::take(file, MAX_FILE_BYTES + 1);
-    let mut chunk = vec![0; 64 * 1024];
+    // Straight into `bytes`, 64 KiB at a time, with a heartbeat before each.
     loop {
         beat();
-        match file.read(&mut chunk) {
+        match (&mut file).take(64 * 1024).read_to_end(&mut bytes) {
             Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Ok(_) => {}
             Err(err) => return Err(io_error(path, "read", &err)),
         }
     }

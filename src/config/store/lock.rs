@@ -39,7 +39,7 @@ pub const STALE_LOCK_AGE: Duration = Duration::from_secs(1);
 pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 
 /// The lock directory of the config file named `file_name`.
-pub fn lock_name(file_name: &str) -> String {
+fn lock_name(file_name: &str) -> String {
     format!("{file_name}.lock")
 }
 
@@ -126,7 +126,7 @@ impl Default for LockTiming {
 }
 
 /// What is at the lock's path.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 enum Seen {
     Gone,
     /// A link, FIFO or device: no run of ours made it.
@@ -201,6 +201,9 @@ impl Lock {
         let dir = target.with_file_name(lock_name(&file_name(target)));
         let clock = &timing.clock;
         let started = clock.now();
+        // What this loop slept: it bounds the wait even if the wall clock
+        // steps back (the clock is a wall clock, for the files' times).
+        let mut slept = Duration::ZERO;
         let mut pause = Duration::from_millis(2);
         let mut made_parent = false;
         let mut quick_retries = 0;
@@ -243,7 +246,7 @@ impl Lock {
                 }
                 Err(err) => return Err(io_error(&dir, "create the lock", &err)),
             }
-            let waited = clock.now().duration_since(started).unwrap_or_default();
+            let waited = (clock.now().duration_since(started).unwrap_or_default()).max(slept);
             if waited >= timing.wait {
                 return Err(AuthError::Io(format!(
                     "{} is held by another contree run (waited {} s); if none is running, delete it",
@@ -257,7 +260,9 @@ impl Lock {
                 quick_retries += 1;
             } else {
                 quick_retries = 0;
-                clock.sleep(pause.min(timing.wait - waited));
+                let nap = pause.min(timing.wait - waited);
+                clock.sleep(nap);
+                slept += nap;
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
         }

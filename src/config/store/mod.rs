@@ -24,7 +24,7 @@ use super::ini::Document;
 use crate::error::AuthError;
 
 pub use self::catalog::{Catalog, DefinedIn, Loaded, read_texts};
-pub use self::lock::{Clock, LockTiming, is_working_file};
+pub use self::lock::{LockTiming, is_working_file};
 pub use self::sessions::{MAX_NAME_BYTES, SessionStem, SessionsDeleted};
 
 /// Set to `1` by a host that already makes new files private (the launcher
@@ -95,7 +95,8 @@ impl Store {
     /// Whether a write of auth.ini could go through, found out before a
     /// save sends its token anywhere (see [`files::check_writable`]).
     pub fn check_writable(&self) -> Result<(), AuthError> {
-        files::check_writable(&self.auth_path)
+        // The folder the write happens in: a link's target's, as in `modify_once`.
+        files::check_writable(&files::resolve_links(&self.auth_path)?)
     }
 
     /// The profiles' names and where they are defined; no value is read.
@@ -142,7 +143,7 @@ impl Store {
         let target = files::resolve_links(&self.auth_path)?;
         let mut lock = Lock::acquire(&target, &self.lock_timing)?;
         lock::remove_leftovers(&target, &lock);
-        let mut doc = files::read_document(&target, &|| lock.beat())?;
+        let mut doc = files::read_resolved(&target, &|| lock.beat())?;
         let result = change(&mut doc)?;
         lock.beat();
         atomic::replace(&mut lock, &target, doc.write().as_bytes())?;
