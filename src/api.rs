@@ -142,8 +142,7 @@ impl SaveInput {
 }
 
 /// `A`, `A (or B)`: the variables of a fallback, in order.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn one_of(names: &[&str]) -> String {
+pub(crate) fn one_of(names: &[&str]) -> String {
     match names {
         [first, rest @ ..] if !rest.is_empty() => format!("{first} (or {})", rest.join(" or ")),
         _ => names.join(""),
@@ -183,14 +182,15 @@ impl<'a> Context<'a> {
         transport: &'a dyn Transport,
     ) -> Result<Context<'a>, AuthError> {
         let config = config.map(|path| env.expand_user(path));
-        let home = match (env.config_home(), config.as_ref().and_then(|c| c.parent())) {
+        let config_dir = config.as_ref().and_then(|c| c.parent());
+        let home = match (env.config_home(), config_dir) {
             (Ok(home), _) => home,
             (Err(_), Some(dir)) => dir.to_path_buf(),
             (Err(why), None) => return Err(AuthError::Io(why)),
         };
         // The files live beside `-c`, else in the home: that directory must
         // be granted, or every command would act on nothing.
-        match config.as_ref().and_then(|c| c.parent()) {
+        match config_dir {
             Some(dir) => env.check_reachable(dir, "-c/--config"),
             None => env.check_reachable(&home, env.home_source()),
         }
@@ -205,6 +205,11 @@ impl<'a> Context<'a> {
 }
 
 impl Context<'_> {
+    /// The active profile's name ([`Context::active_over`] the file's pointer).
+    pub fn active_profile(&self) -> Result<String, AuthError> {
+        Ok(self.active_name(&self.store.load()?))
+    }
+
     fn active_name(&self, loaded: &Loaded) -> String {
         self.active_over(&loaded.recorded_active)
     }
@@ -502,10 +507,6 @@ fn removable_stem(name: &str) -> Result<SessionStem, AuthError> {
     })
 }
 
-/// The rule for the name of a new profile (SPEC §5, for every face).
-/// Names become section headers and session file names: one path component
-/// ([`SessionStem`]) whose session files can exist ([`MAX_NAME_BYTES`]), and
-/// nothing the INI format or the pointer would change.
 /// Profile names in the order `list` shows them, for auth.ini as it is now:
 /// the catalog's names (read before the lock) that cli.ini defines or the
 /// document still holds, then any the document gained since.
@@ -532,6 +533,10 @@ fn remaining_profiles<'a>(
     known.chain(gained)
 }
 
+/// The rule for the name of a new profile (SPEC §5, for every face).
+/// Names become section headers and session file names: one path component
+/// ([`SessionStem`]) whose session files can exist ([`MAX_NAME_BYTES`]), and
+/// nothing the INI format or the pointer would change.
 pub fn validate_name(name: &str) -> Result<(), AuthError> {
     if name.len() > MAX_NAME_BYTES {
         return Err(bad_name(

@@ -42,10 +42,10 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
             return err.exit_code();
         }
     };
-    let context = Context::new(env, cli.config.as_deref(), transport);
     let auth = match cli.command {
         Command::Auth(auth) => auth,
         Command::Mcp { .. } => {
+            let context = Context::new(env, cli.config.as_deref(), transport);
             return crate::mcp::serve(io.stdin, io.stdout, io.stderr, env, context);
         }
         Command::Agent { .. } => {
@@ -54,6 +54,7 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
             return console::EXIT_OK;
         }
     };
+    let context = Context::new(env, cli.config.as_deref(), transport);
     let mut console = Console::new(io, cli.log_level, cli.format);
     let context = match context {
         Ok(context) => context,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
-use crate::api::{Context, ProfileView, SaveInput};
+use crate::api::{Context, ProfileView, SaveInput, one_of};
 use crate::config::env::{Environment, TOKEN_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
@@ -359,7 +359,7 @@ fn run(
             let profile = match args.string("name")? {
                 Some(name) => name,
                 // The core's rule: CONTREE_PROFILE, else the file's pointer.
-                None => context.list_profiles(true)?.active,
+                None => context.active_profile()?,
             };
             let info = context.whoami(Some(&profile), &mut |note| notes.push(note.to_string()))?;
             let map = |pairs: &[(String, i64)]| -> Map<String, Value> {
@@ -406,7 +406,10 @@ fn run(
             let Some((variable, token)) = tools.env.first_of(TOKEN_VARS) else {
                 return Err(AuthError::invalid(
                     "token",
-                    "no token in the MCP server's environment: set CONTREE_TOKEN (or NEBIUS_API_KEY) in the server's configuration",
+                    format!(
+                        "no token in the MCP server's environment: set {} in the server's configuration",
+                        one_of(TOKEN_VARS)
+                    ),
                 ));
             };
             notes.push(format!("Using token from {variable}"));
