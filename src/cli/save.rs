@@ -762,6 +762,23 @@ mod tests {
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     }
 
+    /// A linked auth.ini is written in the folder its link points into:
+    /// that is the folder the check looks at, before the token goes anywhere.
+    #[test]
+    fn the_write_check_follows_a_linked_auth_ini() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        std::os::unix::fs::symlink("nowhere", cli.path("gone")).unwrap();
+        std::os::unix::fs::symlink("gone/auth.ini", cli.path("auth.ini")).unwrap();
+        let out = cli.run(&api, &saving("tok-ok", "p"));
+        out.refused(&format!(
+            "[ERROR] Cannot write the config in {}: {} is not a directory; nothing was sent\n",
+            cli.path("gone"),
+            cli.path("gone")
+        ));
+        assert!(api.requests().is_empty(), "the token was sent");
+    }
+
     /// A valid token without the `list` permission warns and saves; issue
     /// 20 item 3: the lines read plainly (no doubled label, no `saved to ->`).
     #[test]
