@@ -176,3 +176,85 @@ fn the_run_command_needs_no_dependency_the_tests_did_not_build() {
         "the run command builds these, the tests do not: {missing:#?}"
     );
 }
+
+/// `(name, version)` of every package in the workspace's Cargo.lock.
+fn locked_packages() -> Vec<(String, String)> {
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    let text = std::fs::read_to_string(&lock).expect("reading Cargo.lock");
+    let field = |line: &str, key: &str| {
+        line.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(" = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .map(str::to_string)
+    };
+    let mut lines = text.lines();
+    let mut packages = Vec::new();
+    while let Some(line) = lines.next() {
+        if let Some(name) = field(line, "name")
+            && let Some(version) = lines.next().and_then(|l| field(l, "version"))
+        {
+            packages.push((name, version));
+        }
+    }
+    packages
+}
+
+/// Issue 24 item 6: the wasmtime the launcher embeds is one release, locked
+/// in step. wasmtime pins its own internal crates exactly, but not cranelift's
+/// crates among themselves, nor the WASI crates: a
+/// `cargo update -p wasmtime --precise X` leaves some cranelift crates a patch
+/// ahead of the others (as updating to 48.0.10 did), a security fix then
+/// half applied, and a release mixing majors compiles two of everything.
+#[test]
+fn the_wasmtime_family_is_locked_in_step() {
+    let packages = locked_packages();
+    let versions = |wanted: &dyn Fn(&str) -> bool| -> Vec<(String, String)> {
+        let mut found: Vec<_> = packages
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .cloned()
+            .collect();
+        found.sort();
+        found
+    };
+    let wasmtime = versions(&|name| name == "wasmtime");
+    let [(_, wasmtime)] = wasmtime.as_slice() else {
+        panic!("one wasmtime in Cargo.lock, found {wasmtime:?}");
+    };
+    let (major, patch) = match wasmtime.split('.').collect::<Vec<_>>()[..] {
+        [major, _, patch] => (major.parse::<u32>().unwrap(), patch),
+        _ => panic!("wasmtime {wasmtime}"),
+    };
+
+    // wasmtime's own crates and pulley: its exact version.
+    let own = versions(&|name| {
+        name.starts_with("wasmtime-internal-")
+            || name.starts_with("pulley-")
+            || name == "wasmtime-environ"
+    });
+    assert!(own.len() > 10, "{own:?}");
+    let off: Vec<_> = own.iter().filter(|(_, v)| v != wasmtime).collect();
+    assert!(off.is_empty(), "not at wasmtime {wasmtime}: {off:?}");
+
+    // cranelift: the release made with it, 0.(major + 87).patch.
+    let cranelift = versions(&|name| name.starts_with("cranelift-"));
+    assert!(cranelift.len() > 5, "{cranelift:?}");
+    let expected = format!("0.{}.{patch}", major + 87);
+    let off: Vec<_> = cranelift.iter().filter(|(_, v)| *v != expected).collect();
+    assert!(
+        off.is_empty(),
+        "cranelift of wasmtime {wasmtime} is {expected}; these are not: {off:?}"
+    );
+
+    // WASI and wasi:http: released with wasmtime (not every patch release
+    // publishes them), the same major.
+    let wasi = versions(&|name| {
+        ["wasmtime-wasi", "wasmtime-wasi-io", "wasmtime-wasi-http"].contains(&name)
+    });
+    assert_eq!(wasi.len(), 3, "{wasi:?}");
+    let off: Vec<_> = wasi
+        .iter()
+        .filter(|(_, v)| !v.starts_with(&format!("{major}.")))
+        .collect();
+    assert!(off.is_empty(), "not of wasmtime {major}: {off:?}");
+}
