@@ -7,6 +7,8 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use crate::outcome::Outcome;
+
 /// Every test token contains this, so any output holding it is a leak.
 pub const SECRET_MARK: &str = "SeCrEt";
 
@@ -108,6 +110,15 @@ pub fn assert_no_token(what: &str, text: &str) {
     if let Some(piece) = leaked_piece(text) {
         panic!("a token leaked on {what} (piece {piece:?}): {text}");
     }
+}
+
+/// `outcome`, once its stdout and stderr are found to hold no piece of a
+/// token (SPEC §5): every [`Sandbox`](super::sandbox::Sandbox) run goes
+/// through it, whether or not the test asks.
+pub fn scanned(outcome: Outcome) -> Outcome {
+    assert_no_token("stdout", &outcome.stdout);
+    assert_no_token("stderr", &outcome.stderr);
+    outcome
 }
 
 /// A typed result (or anything `Debug`) that must carry no piece of a token.
