@@ -1,13 +1,16 @@
 //! The import graph of a crate's files, and the check that it has no
-//! circle: each file is a room, and a reader must be able to tell which of
-//! two files is the lower one. An edge runs from a file to every file whose
-//! items it names through `crate::`, `super::`, `self::` or a child
-//! module's name, in a `use` tree or a path in code. A file's
-//! `#[cfg(test)]` items (its tests module, a test-only `use`) are left
-//! out: like an integration test (or a cargo dev-dependency, which may
-//! depend back on the crate), a file's tests may stand on anything, and a
-//! test helper on the file it helps test (`sanitize.rs`'s tests use
-//! `testing.rs`, which uses `sanitize::MIN_FRAGMENT`). `mod NAME;` declarations are not imports.
+//! circle (issue 27): each file is a room, and a reader must be able to tell
+//! which of two files is the lower one. An edge runs from a file to every
+//! file whose items it names through `crate::`, `super::`, `self::` or a
+//! child module's name, in a `use` tree or a path in code. Not edges:
+//! - `mod NAME;` declarations, and a module naming its own children (a
+//!   `mod.rs` re-exporting `files::x`): the children are in its room, and
+//!   they may use what it defines;
+//! - a file's `#[cfg(test)]` items (its tests module, a test-only `use`):
+//!   like an integration test, or a cargo dev-dependency that depends back
+//!   on the crate, a file's tests may stand on anything, and a test helper
+//!   on the file it helps test (`sanitize.rs`'s tests use `testing.rs`,
+//!   which uses `sanitize::MIN_FRAGMENT`).
 //!
 //! A small lexer of our own, not `syn`: it only needs identifiers, `::`,
 //! braces and attributes, with comments, strings and char literals out of
@@ -132,6 +135,33 @@ impl Graph {
         circles
     }
 
+    /// Each circle not in `known`, described, and each `known` one that is gone.
+    fn problems(&self, known: &[&[&str]]) -> Vec<String> {
+        let known: Vec<Vec<String>> = known
+            .iter()
+            .map(|files| {
+                let mut files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+                files.sort();
+                files
+            })
+            .collect();
+        let circles = self.circles();
+        let mut problems: Vec<String> = circles
+            .iter()
+            .filter(|circle| !known.contains(circle))
+            .map(|circle| format!("import circle: {}", self.describe(circle)))
+            .collect();
+        problems.extend(
+            known
+                .iter()
+                .filter(|files| !circles.contains(files))
+                .map(|files| {
+                    format!("known circle {files:?} is gone: remove it from the known list")
+                }),
+        );
+        problems
+    }
+
     /// One way round `circle`, naming what each file takes from the next:
     /// `a.rs -> b.rs (x) -> a.rs (y, z)`.
     pub fn describe(&self, circle: &[String]) -> String {
@@ -198,35 +228,6 @@ pub fn assert_no_circles(src: &Path, known: &[&[&str]]) {
         src.display(),
         problems.join("\n")
     );
-}
-
-impl Graph {
-    /// Each circle not in `known`, described, and each `known` one that is gone.
-    fn problems(&self, known: &[&[&str]]) -> Vec<String> {
-        let known: Vec<Vec<String>> = known
-            .iter()
-            .map(|files| {
-                let mut files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
-                files.sort();
-                files
-            })
-            .collect();
-        let circles = self.circles();
-        let mut problems: Vec<String> = circles
-            .iter()
-            .filter(|circle| !known.contains(circle))
-            .map(|circle| format!("import circle: {}", self.describe(circle)))
-            .collect();
-        problems.extend(
-            known
-                .iter()
-                .filter(|files| !circles.contains(files))
-                .map(|files| {
-                    format!("known circle {files:?} is gone: remove it from the known list")
-                }),
-        );
-        problems
-    }
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
