@@ -417,7 +417,7 @@ fn named_paths(
                 }
             }
             Token::Punct('#') if punct(i + 1, '[') => {
-                let end = attribute_end(tokens, i + 1);
+                let end = past_closing(tokens, i + 1, '[', ']');
                 let cfg_test = [Token::Ident("cfg".into()), Token::Punct('(')]
                     .iter()
                     .chain(&[Token::Ident("test".into()), Token::Punct(')')])
@@ -482,16 +482,16 @@ fn named_paths(
     paths
 }
 
-/// The index just past the attribute whose `[` is at `open`.
-fn attribute_end(tokens: &[Token], open: usize) -> usize {
+/// The index just past the bracket that closes the `open` bracket at `at`.
+fn past_closing(tokens: &[Token], at: usize, open: char, close: char) -> usize {
     let mut depth = 0;
-    for (at, token) in tokens.iter().enumerate().skip(open) {
+    for (index, token) in tokens.iter().enumerate().skip(at) {
         match token {
-            Token::Punct('[') => depth += 1,
-            Token::Punct(']') => {
+            Token::Punct(c) if *c == open => depth += 1,
+            Token::Punct(c) if *c == close => {
                 depth -= 1;
                 if depth == 0 {
-                    return at + 1;
+                    return index + 1;
                 }
             }
             _ => {}
@@ -507,28 +507,13 @@ fn skip_item(tokens: &[Token], mut at: usize) -> usize {
     while at < tokens.len() {
         match tokens[at] {
             Token::Punct('#') if nesting == 0 && tokens.get(at + 1) == Some(&Token::Punct('[')) => {
-                at = attribute_end(tokens, at + 1);
+                at = past_closing(tokens, at + 1, '[', ']');
                 continue;
             }
             Token::Punct('(' | '[') => nesting += 1,
             Token::Punct(')' | ']') => nesting = nesting.saturating_sub(1),
             Token::Punct(';') if nesting == 0 => return at + 1,
-            Token::Punct('{') if nesting == 0 => {
-                let mut depth = 0;
-                for (end, token) in tokens.iter().enumerate().skip(at) {
-                    match token {
-                        Token::Punct('{') => depth += 1,
-                        Token::Punct('}') => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return end + 1;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                return tokens.len();
-            }
+            Token::Punct('{') if nesting == 0 => return past_closing(tokens, at, '{', '}'),
             _ => {}
         }
         at += 1;
