@@ -19,6 +19,7 @@ pub(crate) mod output;
 pub(crate) mod probe;
 pub(crate) mod python;
 pub(crate) mod sanitize;
+pub(crate) mod secret;
 pub(crate) mod whoami;
 
 #[cfg(test)]

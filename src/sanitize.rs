@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::config::profile::{Secret, token_sha256};
+use crate::secret::{Secret, token_sha256};
 
 /// A run this long of a token's characters counts as a piece of it.
 pub const MIN_FRAGMENT: usize = 12;

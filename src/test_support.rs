@@ -70,3 +70,5 @@ pub fn schema_violations(tool: &Value, result: &Value) -> Vec<String> {
         None => vec!["a success without structuredContent".to_string()],
     }
 }
+
+pub mod import_graph;

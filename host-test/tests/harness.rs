@@ -1,7 +1,18 @@
 //! The harness against the real component: plumbing only, the behaviour of
 //! `contree auth` is tested in the workspace's own tests.
 
+use std::path::Path;
+
 use contree_host::{MockApi, Sandbox};
+
+/// Issue 27: no file of `host-test/src/` imports, through any chain, a file
+/// that imports it (the rule and its known exceptions: the guest crate's
+/// `test_support::import_graph`).
+#[test]
+fn the_host_crate_has_no_import_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    contree_auth::test_support::import_graph::assert_no_circles(&src, &[]);
+}
 
 #[test]
 fn help_runs_without_trap() {

@@ -6,8 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use contree_host::harness::{shared_runner, shared_tool_runner, tool_component_path};
-use contree_host::typed::AuthError;
+use contree_host::harness::{
+    shared_runner, shared_tool_runner, shared_typed_runner, tool_component_path,
+};
+use contree_host::typed::{AuthError, TypedRunner};
 use contree_host::{MockApi, RunSpec, Sandbox};
 
 use crate::common::{SECRET_MARK, json_rows, request, sha16, token};
@@ -198,12 +200,23 @@ fn preopen(dir: &Path) -> (PathBuf, String) {
 
 #[test]
 fn typed_functions_never_write_to_stdout_and_single_preopen_is_the_config_home() {
+    typed_calls_with_one_preopen(shared_tool_runner(), "tool");
+}
+
+/// One typed runner serves both builds: the command build's typed calls keep
+/// the tool build's promises (no stdout, a single preopen is the home).
+#[test]
+fn the_command_build_s_typed_calls_keep_the_same_promises() {
+    typed_calls_with_one_preopen(shared_typed_runner(), "command");
+}
+
+fn typed_calls_with_one_preopen(runner: &TypedRunner, build: &str) {
     let api = MockApi::start();
     let sb = Sandbox::new();
     // No environment at all, one preopen: as Wassette grants storage.
-    let mut host = shared_tool_runner()
+    let mut host = runner
         .instantiate(&[], &[preopen(sb.home())])
-        .expect("the tool build links with WASI 0.2 and wasi:http alone");
+        .unwrap_or_else(|e| panic!("the {build} build links with WASI 0.2 and wasi:http: {e:#}"));
 
     let tok = token("ok");
     let saved = host
@@ -239,7 +252,7 @@ fn typed_functions_never_write_to_stdout_and_single_preopen_is_the_config_home()
     assert_eq!(
         String::from_utf8_lossy(&host.stdout()),
         "",
-        "a typed function wrote to stdout"
+        "a typed function of the {build} build wrote to stdout"
     );
     assert!(!String::from_utf8_lossy(&host.stderr()).contains(SECRET_MARK));
 }

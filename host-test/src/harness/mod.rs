@@ -7,13 +7,14 @@ pub mod mock_api;
 pub mod python;
 pub mod sandbox;
 pub mod support;
+pub mod tokens;
 pub mod wassette;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::runner::Runner;
-use crate::typed::{ToolRunner, TypedRunner};
+use crate::typed::TypedRunner;
 
 /// The guest component built by `build.rs`.
 pub fn component_path() -> &'static Path {
@@ -44,27 +45,30 @@ pub fn shared_runner() -> anyhow::Result<&'static Runner> {
 /// The same component, linked for typed calls of its exports.
 pub fn shared_typed_runner() -> &'static TypedRunner {
     static SHARED: OnceLock<Result<TypedRunner, String>> = OnceLock::new();
-    let runner = SHARED.get_or_init(|| {
-        let wasm = std::fs::read(component_path()).map_err(|e| e.to_string())?;
-        TypedRunner::new(&wasm, Some(test_cache_dir())).map_err(|err| format!("{err:#}"))
-    });
-    runner
-        .as_ref()
-        .unwrap_or_else(|err| panic!("loading the component: {err}"))
+    shared_typed(&SHARED, component_path(), test_cache_dir())
 }
 
 /// The runner of [`tool_component_path`], with a compile cache beside the
 /// command build's.
-pub fn shared_tool_runner() -> &'static ToolRunner {
-    static SHARED: OnceLock<Result<ToolRunner, String>> = OnceLock::new();
-    let runner = SHARED.get_or_init(|| {
-        let wasm = std::fs::read(tool_component_path()).map_err(|e| e.to_string())?;
-        let cache = test_cache_dir().with_file_name("contree-auth-tool");
-        ToolRunner::new(&wasm, Some(&cache)).map_err(|err| format!("{err:#}"))
+pub fn shared_tool_runner() -> &'static TypedRunner {
+    static SHARED: OnceLock<Result<TypedRunner, String>> = OnceLock::new();
+    let cache = test_cache_dir().with_file_name("contree-auth-tool");
+    shared_typed(&SHARED, tool_component_path(), &cache)
+}
+
+/// The typed runner of `wasm` held in `shared`, built on first use.
+fn shared_typed(
+    shared: &'static OnceLock<Result<TypedRunner, String>>,
+    wasm: &Path,
+    cache: &Path,
+) -> &'static TypedRunner {
+    let runner = shared.get_or_init(|| {
+        let bytes = std::fs::read(wasm).map_err(|e| e.to_string())?;
+        TypedRunner::new(&bytes, Some(cache)).map_err(|err| format!("{err:#}"))
     });
     runner
         .as_ref()
-        .unwrap_or_else(|err| panic!("loading the tool component: {err}"))
+        .unwrap_or_else(|err| panic!("loading {}: {err}", wasm.display()))
 }
 
 /// The compile cache of [`shared_runner`]. It is laid out like the

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::faults::{Faults, faulty_runner};
-use super::support;
+use super::tokens::scanned;
 use crate::outcome::Outcome;
 use crate::runner::{RunSpec, Stdin};
 
@@ -246,14 +246,6 @@ impl Sandbox {
             stderr,
         }))
     }
-}
-
-/// Every run's output goes through the leak scan, whether or not the test
-/// asks: no piece of any test token on stdout or stderr (SPEC §5).
-fn scanned(outcome: Outcome) -> Outcome {
-    support::assert_no_token("stdout", &outcome.stdout);
-    support::assert_no_token("stderr", &outcome.stderr);
-    outcome
 }
 
 /// The stock CLI exits as if by SIGABRT on a trap; a death by a signal is
