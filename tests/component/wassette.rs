@@ -38,6 +38,10 @@ struct Rig {
     /// The component's id: the file stem of the loaded component.
     id: String,
     sessions: usize,
+    /// Every frame of the last session (tee.py's JSON lines).
+    last_frames: String,
+    /// Variables Wassette itself runs with, beside its own home.
+    extra_env: Vec<(&'static str, String)>,
 }
 
 impl Rig {
@@ -55,6 +59,8 @@ impl Rig {
             dir,
             id: String::new(),
             sessions: 0,
+            last_frames: String::new(),
+            extra_env: Vec::new(),
         };
         let wasm = tool_component_path();
         let loaded = rig.cli(&["component", "load", &format!("file://{}", wasm.display())]);
@@ -108,6 +114,9 @@ impl Rig {
             ("XDG_CACHE_HOME", sub(".cache")),
             ("PATH", std::env::var("PATH").unwrap_or_default()),
         ]
+        .into_iter()
+        .chain(self.extra_env.iter().cloned())
+        .collect()
     }
 
     /// `wassette ARGS --component-dir DIR`, which must succeed and print
@@ -197,6 +206,7 @@ impl Rig {
         let (code, stdout, stderr) = python::run_script("client.py", &[spec.to_string()]);
         eprintln!("MCP session {}: {:.1?}", self.sessions, started.elapsed());
         let frames = std::fs::read_to_string(&log).unwrap_or_default();
+        self.last_frames = frames.clone();
         assert_eq!(
             code, 0,
             "the MCP client failed:\n{stderr}\nframes:\n{frames}"
@@ -495,4 +505,78 @@ fn wassette_passes_on_a_timeout_as_the_timeout_variant() {
 /// The file's text, or "" when it is missing.
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// What the component wrote to Wassette's stderr in the last session.
+fn stderr_lines(frames: &str) -> Vec<String> {
+    frames
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|frame| frame["dir"] == "err")
+        .filter_map(|frame| frame["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Issue 25 item 3: under Wassette, a user who runs it under `umask 077`
+/// and says so, as the README's recipe does (`CONTREE_PRIVATE_FILES=1`
+/// set in Wassette's environment and granted to the component), gets a
+/// 0600 auth.ini and no warning; the same grant given as a Wassette secret
+/// works too; without it, every write warns at `[WARNING]`, never `[INFO]`.
+/// (Before this recipe, the README's steps left a 0600 file and a warning
+/// on every save, switch and remove.)
+#[test]
+fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
+    let Some(mut rig) = Rig::new("the Wassette private-files test") else {
+        return;
+    };
+    let api = MockApi::start();
+    let url = api.url();
+    let id = rig.id.clone();
+    let secret = token("ok");
+    rig.cli(&["secret", "set", &id, &format!("CONTREE_TOKEN={secret}")]);
+    let mode_warning = "was written with the host's default file mode";
+
+    // Not said: the file is private (umask 077) but the component cannot
+    // know, and says so at WARNING on each write.
+    rig.session(vec![save("before", &url, None)]);
+    let said = stderr_lines(&rig.last_frames);
+    let warned: Vec<&String> = said.iter().filter(|l| l.contains(mode_warning)).collect();
+    assert_eq!(warned.len(), 1, "{said:?}");
+    assert!(warned[0].starts_with("[WARNING] "), "{warned:?}");
+
+    // The README's recipe: granted, and set in Wassette's environment.
+    rig.cli(&[
+        "permission",
+        "grant",
+        "environment-variable",
+        &id,
+        "CONTREE_PRIVATE_FILES",
+    ]);
+    rig.extra_env.push(("CONTREE_PRIVATE_FILES", "1".to_string()));
+    let r = rig.session(vec![
+        save("work", &url, None),
+        call("switch-profile", json!({"name": "work"})),
+        call("remove-profile", json!({"name": "before"})),
+    ]);
+    assert_eq!(ok(&r[1])["profile"]["name"], "work");
+    ok(&r[2]);
+    assert_eq!(ok(&r[3])["removed"], "before");
+    let said = stderr_lines(&rig.last_frames);
+    assert!(
+        !said.iter().any(|l| l.contains(mode_warning)),
+        "the granted variable did not reach the component: {said:?}"
+    );
+    let auth_ini = rig.config().join("auth.ini");
+    let mode = std::fs::metadata(&auth_ini).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "auth.ini under umask 077");
+
+    // The same promise as a secret instead of Wassette's environment.
+    rig.extra_env.clear();
+    rig.cli(&["secret", "set", &id, "CONTREE_PRIVATE_FILES=1"]);
+    rig.session(vec![call("remove-profile", json!({"name": "work"}))]);
+    let said = stderr_lines(&rig.last_frames);
+    assert!(
+        !said.iter().any(|l| l.contains(mode_warning)),
+        "the secret did not reach the component: {said:?}"
+    );
 }
