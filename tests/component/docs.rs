@@ -12,7 +12,7 @@
 //! (`cmd; echo "exit $?"`), so a command that fails as written fails here.
 //!
 //! Each `##` section is one scenario: a fresh machine (an empty `$HOME`, a
-//! checkout holding `token.txt` and the component builds under
+//! checkout holding the token files below and the component builds under
 //! `target/guest*/`), one bash process for the section's blocks in order,
 //! so variables, functions and `umask` carry over as in a user's terminal.
 //! On `PATH`: `contree` (the launcher this test binary was built with),
@@ -21,7 +21,9 @@
 //! scenario sets; what the commands print is compared after two
 //! substitutions: the stand-in's URL reads as the public API's
 //! (`https://api.tokenfactory.nebius.com/sandboxes`), and `$HOME` as `~`.
-//! `token.txt` holds a token the stand-in accepts. After a scenario, every
+//! `token.txt` holds a token the stand-in accepts, `limited-token.txt` one
+//! without the `list` permission, `revoked-token.txt` one it refuses (401).
+//! After a scenario, every
 //! auth.ini it left must be mode 0600, and no output may hold a piece of
 //! the token.
 //!
@@ -155,10 +157,11 @@ struct Ran {
     codes: Vec<i32>,
 }
 
-/// The token `token.txt` holds: one the stand-in accepts (`ok-`), fixed so
-/// that the docs can show its `token_sha256`, and marked for the leak scan.
-fn docs_token() -> String {
-    let token = format!("ok-{SECRET_MARK}-docs-example-0123456789");
+/// A token the stand-in answers as `kind` (see `mock_api::Behaviour`),
+/// fixed so that the docs can show its `token_sha256`, and marked for the
+/// leak scan.
+fn docs_token(kind: &str) -> String {
+    let token = format!("{kind}-{SECRET_MARK}-docs-example-0123456789");
     remember(&token);
     token
 }
@@ -183,7 +186,13 @@ fn run_scenario(scenario: &Scenario, api: &MockApi) -> Ran {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(built, &to).unwrap();
     }
-    std::fs::write(checkout.join("token.txt"), format!("{}\n", docs_token())).unwrap();
+    for (file, kind) in [
+        ("token.txt", "ok"),
+        ("limited-token.txt", "nolist"),
+        ("revoked-token.txt", "e401"),
+    ] {
+        std::fs::write(checkout.join(file), format!("{}\n", docs_token(kind))).unwrap();
+    }
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_contree"), bin.join("contree")).unwrap();
     let mut path = bin.display().to_string();
     if scenario.steps.iter().any(|s| s.command.contains("wasmtime")) {
