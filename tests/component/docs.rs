@@ -7,7 +7,8 @@
 //! or a following line starting with `> `, continues the command), each
 //! followed by what it prints, stdout and stderr together as a terminal
 //! shows them. The expected text may use snapbox's wildcards: `[..]` for
-//! any text within a line, `...` alone on a line for any lines. Every
+//! any text within a line, `...` alone on a line for any lines (never for
+//! a `[WARNING]` or `[ERROR]` line: those must be shown). Every
 //! command must exit 0: an example meant to fail says so in shell
 //! (`cmd; echo "exit $?"`), so a command that fails as written fails here.
 //!
@@ -24,8 +25,8 @@
 //! `token.txt` holds a token the stand-in accepts, `limited-token.txt` one
 //! without the `list` permission, `revoked-token.txt` one it refuses (401).
 //! After a scenario, every
-//! auth.ini it left must be mode 0600, and no output may hold a piece of
-//! the token.
+//! auth.ini it left must be mode 0600 in a 0700 folder, and no output may
+//! hold a piece of a token.
 //!
 //! When a message changes, refresh the transcripts with
 //! `SNAPSHOTS=overwrite cargo test -p contree-host --test component docs::`
@@ -92,9 +93,7 @@ fn scenarios(text: &str) -> Vec<Scenario> {
                 // Continuations: a trailing backslash, or PS2's `> `.
                 loop {
                     let more = command.ends_with('\\')
-                        || lines
-                            .peek()
-                            .is_some_and(|(_, next)| next.starts_with("> "));
+                        || lines.peek().is_some_and(|(_, next)| next.starts_with("> "));
                     let Some((_, next)) = lines.peek() else { break };
                     if !more || next.starts_with("```") {
                         break;
@@ -112,9 +111,9 @@ fn scenarios(text: &str) -> Vec<Scenario> {
                     line: n + 1,
                 });
             } else {
-                let step = steps.last_mut().unwrap_or_else(|| {
-                    panic!("line {}: a console block starts with `$ `", n + 1)
-                });
+                let step = steps
+                    .last_mut()
+                    .unwrap_or_else(|| panic!("line {}: a console block starts with `$ `", n + 1));
                 step.expected.push_str(raw);
                 step.span.end = offset;
                 if !raw.ends_with('\n') {
@@ -195,7 +194,11 @@ fn run_scenario(scenario: &Scenario, api: &MockApi) -> Ran {
     }
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_contree"), bin.join("contree")).unwrap();
     let mut path = bin.display().to_string();
-    if scenario.steps.iter().any(|s| s.command.contains("wasmtime")) {
+    if scenario
+        .steps
+        .iter()
+        .any(|s| s.command.contains("wasmtime"))
+    {
         let wasmtime = wasmtime_cli().expect("the stock wasmtime CLI, which an example runs");
         let _ = write!(path, ":{}", wasmtime.parent().unwrap().display());
     }
@@ -238,11 +241,12 @@ fn run_scenario(scenario: &Scenario, api: &MockApi) -> Ran {
         scenario.title
     );
     for file in files_named(machine.path(), "auth.ini") {
-        let mode = std::fs::symlink_metadata(&file).unwrap().permissions().mode() & 0o777;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let folder = file.parent().unwrap();
         assert_eq!(
-            mode,
-            0o600,
-            "section {:?} left {} with mode {mode:o}",
+            (mode(&file), mode(folder)),
+            (0o600, 0o700),
+            "section {:?} left {} and its folder with these modes",
             scenario.title,
             file.display()
         );
@@ -295,6 +299,19 @@ fn check_document(name: &str, text: &str, overwrite: bool) -> Result<(), (Vec<St
                     step.command
                 ));
                 continue;
+            }
+            // A wildcard may stand for an info line, never for a warning
+            // or an error: those are shown as they are.
+            for level in ["[WARNING]", "[ERROR]"] {
+                let count = |text: &str| text.lines().filter(|l| l.contains(level)).count();
+                if count(actual) != count(&step.expected) {
+                    failures.push(format!(
+                        "{at}: `{}` printed {} {level} line(s), the example shows {}:\n{actual}",
+                        step.command,
+                        count(actual),
+                        count(&step.expected)
+                    ));
+                }
             }
             let matched = assert.try_eq(
                 None,
@@ -364,8 +381,9 @@ fn every_console_example_of_the_readme_and_docs_prints_what_it_shows() {
     assert!(blocks >= 3, "only {blocks} sections with console examples");
 }
 
-/// The runner itself: a transcript that shows the wrong output, and one
-/// whose command fails as written, fail; wildcards match; state carries
+/// The runner itself: a transcript that shows the wrong output, one that
+/// hides a warning behind `...`, and one whose command fails as written,
+/// fail; wildcards match; state carries
 /// from block to block within a section, not across sections.
 #[test]
 fn a_broken_example_fails_and_a_true_one_passes() {
@@ -387,8 +405,145 @@ default  iam  https://api.tokenfactory.nebius.com/sandboxes  p  [..]  true  offl
     assert!(failures[0].starts_with("wrong.md:6 (One)"), "{failures:?}");
     assert_eq!(rewritten, doc, "overwrite restores the true output");
 
-    let failing = doc.replace("$ echo \"${x:-unset}\"\nunset\n", "$ contree auth rm nosuch -y\n");
+    let hidden = doc.replace(
+        "$ contree auth --token-stdin -P p < token.txt",
+        "$ contree auth --token-stdin -P p < limited-token.txt",
+    );
+    let (failures, _) = check_document("hidden.md", &hidden, false).unwrap_err();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("1 [WARNING] line(s)"), "{failures:?}");
+
+    let failing = doc.replace(
+        "$ echo \"${x:-unset}\"\nunset\n",
+        "$ contree auth rm nosuch -y\n",
+    );
     let (failures, _) = check_document("failing.md", &failing, false).unwrap_err();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("exited 1 as written"), "{failures:?}");
+}
+
+/// The `mcpServers` entries of the README's MCP section, as JSON.
+fn readme_mcp_entries() -> Vec<serde_json::Value> {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Agents: the MCP server\n")
+        .expect("the MCP section");
+    let section = &readme[start + 1..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    section
+        .split("```json\n")
+        .skip(1)
+        .map(|block| {
+            let block = &block[..block.find("```").expect("a closed block")];
+            let entry: serde_json::Value =
+                serde_json::from_str(block).unwrap_or_else(|e| panic!("not JSON ({e}):\n{block}"));
+            entry["mcpServers"]["contree"].clone()
+        })
+        .collect()
+}
+
+/// Issue 25 item 3: both MCP client entries of the README, started as
+/// written (only the placeholder paths and the token filled in) by the
+/// official MCP Python SDK, save a profile into a 0600 auth.ini without a
+/// warning about its mode. (The stock CLI's entry before this change had
+/// no `umask 077` and no `CONTREE_PRIVATE_FILES`: auth.ini was 0644.)
+#[test]
+fn the_readme_mcp_entries_save_a_private_file_without_a_warning() {
+    use crate::mcp::python;
+    use serde_json::{Value, json};
+
+    let entries = readme_mcp_entries();
+    assert_eq!(entries.len(), 2, "the launcher's entry and the stock CLI's");
+    let wasmtime = wasmtime_cli().expect("the stock wasmtime CLI");
+    let api = MockApi::start();
+    let token = docs_token("ok");
+    for (n, entry) in entries.iter().enumerate() {
+        let machine = tempfile::tempdir().unwrap();
+        let home = machine.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        let config = home.join(".config/contree");
+        let fill = |text: &str| {
+            text.replace(
+                "/path/to/contree_auth.wasm",
+                &component_path().display().to_string(),
+            )
+            .replace("/path/to/contree", env!("CARGO_BIN_EXE_contree"))
+            .replace("/home/me", &home.display().to_string())
+        };
+        let command = fill(entry["command"].as_str().expect("a command"));
+        let args: Vec<String> = entry["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| fill(a.as_str().expect("a string")))
+            .collect();
+        let mut env = serde_json::Map::new();
+        for (key, value) in entry["env"].as_object().expect("env") {
+            let value = if key == "CONTREE_TOKEN" {
+                token.clone()
+            } else {
+                fill(value.as_str().expect("a string"))
+            };
+            env.insert(key.clone(), json!(value));
+        }
+        assert!(env.contains_key("CONTREE_TOKEN"), "{entry}");
+        // What the client's own environment would hold: a home, a PATH
+        // with wasmtime on it, and the launcher's compile cache.
+        env.insert("HOME".into(), json!(home.display().to_string()));
+        let path = format!("{}:/usr/bin:/bin", wasmtime.parent().unwrap().display());
+        env.insert("PATH".into(), json!(path));
+        let cache = contree_host::test_cache_dir().parent().unwrap();
+        env.insert("XDG_CACHE_HOME".into(), json!(cache.display().to_string()));
+
+        let log = machine.path().join("frames.jsonl");
+        let mut tee_args = vec![
+            python::script("tee.py").display().to_string(),
+            log.display().to_string(),
+            "0".into(),
+            "--".into(),
+            command,
+        ];
+        tee_args.extend(args);
+        let calls = json!([
+            {"tool": "save_profile", "arguments": {"name": "work", "url": api.url(), "project": "p"}},
+            {"tool": "list_profiles", "arguments": {"offline": true}},
+        ]);
+        let spec = json!({"sessions": [{
+            "command": python::python().display().to_string(),
+            "args": tee_args,
+            "env": env,
+            "mode": "session",
+            "calls": calls,
+        }]});
+        let (code, stdout, stderr) = python::run_script("client.py", &[spec.to_string()]);
+        let frames = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(code, 0, "entry {n}: {stderr}\n{frames}");
+        assert_no_token(&format!("entry {n}'s frames"), &frames);
+        let report: Value = serde_json::from_str(stdout.trim()).expect("the client's JSON");
+        let results = &report["sessions"][0]["results"];
+        assert_eq!(
+            results[0]["isError"], false,
+            "entry {n}: {results:#}\n{frames}"
+        );
+        assert_eq!(results[1]["isError"], false, "entry {n}: {results:#}");
+        let server_stderr: Vec<String> = frames
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|f| f["dir"] == "err")
+            .filter_map(|f| f["text"].as_str().map(str::to_string))
+            .collect();
+        assert!(
+            !server_stderr
+                .iter()
+                .any(|l| l.contains("written with the host's default file mode")),
+            "entry {n} warned: {server_stderr:?}"
+        );
+        let auth_ini = config.join("auth.ini");
+        let mode = std::fs::metadata(&auth_ini)
+            .unwrap_or_else(|e| panic!("entry {n}: {}: {e}", auth_ini.display()))
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "entry {n}");
+    }
 }

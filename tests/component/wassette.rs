@@ -552,7 +552,8 @@ fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
         &id,
         "CONTREE_PRIVATE_FILES",
     ]);
-    rig.extra_env.push(("CONTREE_PRIVATE_FILES", "1".to_string()));
+    rig.extra_env
+        .push(("CONTREE_PRIVATE_FILES", "1".to_string()));
     let r = rig.session(vec![
         save("work", &url, None),
         call("switch-profile", json!({"name": "work"})),
