@@ -101,7 +101,7 @@ fn python_host_under_umask_077_with_private_files_saves_0600_without_a_warning()
         }
         let calls = json!([save(&api, "work", &ok), {"fn": "switch-profile", "args": ["work"]}]);
         let wasm = contree_host::component_path();
-        let (r, stderr) = python_host(&venv, wasm, sb.home(), &env, &calls, true);
+        let (r, stderr) = python_host(venv, wasm, sb.home(), &env, &calls, true);
         assert!(r.iter().all(|v| v.get("ok").is_some()), "{r:?}");
         assert_eq!(sb.mode("auth.ini"), Some(0o600), "under umask 077");
         let warned = stderr.lines().filter(|l| l.contains(warning)).count();
