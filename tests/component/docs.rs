@@ -526,12 +526,7 @@ fn the_readme_mcp_entries_save_a_private_file_without_a_warning() {
             "entry {n}: {results:#}\n{frames}"
         );
         assert_eq!(results[1]["isError"], false, "entry {n}: {results:#}");
-        let server_stderr: Vec<String> = frames
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|f| f["dir"] == "err")
-            .filter_map(|f| f["text"].as_str().map(str::to_string))
-            .collect();
+        let server_stderr = python::server_stderr(&frames);
         assert!(
             !server_stderr
                 .iter()

@@ -512,16 +512,6 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// What the component wrote to Wassette's stderr in the last session.
-fn stderr_lines(frames: &str) -> Vec<String> {
-    frames
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|frame| frame["dir"] == "err")
-        .filter_map(|frame| frame["text"].as_str().map(str::to_string))
-        .collect()
-}
-
 /// Issue 25 item 3: under Wassette, a user who runs it under `umask 077`
 /// and says so, as the README's recipe does (`CONTREE_PRIVATE_FILES=1`
 /// set in Wassette's environment and granted to the component), gets a
@@ -544,7 +534,7 @@ fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
     // Not said: the file is private (umask 077) but the component cannot
     // know, and says so at WARNING on each write.
     rig.session(vec![save("before", &url, None)]);
-    let said = stderr_lines(&rig.last_frames);
+    let said = python::server_stderr(&rig.last_frames);
     let warned: Vec<&String> = said.iter().filter(|l| l.contains(mode_warning)).collect();
     assert_eq!(warned.len(), 1, "{said:?}");
     assert!(warned[0].starts_with("[WARNING] "), "{warned:?}");
@@ -567,7 +557,7 @@ fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
     assert_eq!(ok(&r[1])["profile"]["name"], "work");
     ok(&r[2]);
     assert_eq!(ok(&r[3])["removed"], "before");
-    let said = stderr_lines(&rig.last_frames);
+    let said = python::server_stderr(&rig.last_frames);
     assert!(
         !said.iter().any(|l| l.contains(mode_warning)),
         "the granted variable did not reach the component: {said:?}"
@@ -580,7 +570,7 @@ fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
     rig.extra_env.clear();
     rig.cli(&["secret", "set", &id, "CONTREE_PRIVATE_FILES=1"]);
     rig.session(vec![call("remove-profile", json!({"name": "work"}))]);
-    let said = stderr_lines(&rig.last_frames);
+    let said = python::server_stderr(&rig.last_frames);
     assert!(
         !said.iter().any(|l| l.contains(mode_warning)),
         "the secret did not reach the component: {said:?}"
@@ -662,7 +652,7 @@ fn the_readme_wassette_steps_run_as_written_save_0600_without_a_warning() {
     let r = rig.session(vec![save("work", &api.url(), None)]);
     let saved = ok(&r[1]);
     assert_eq!(saved["profile"]["token-sha256"], json!(sha16(&secret)));
-    let said = stderr_lines(&rig.last_frames);
+    let said = python::server_stderr(&rig.last_frames);
     assert!(
         !said.iter().any(|l| l.contains("default file mode")),
         "{said:?}"
