@@ -46,8 +46,10 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Fuzz the INI codec and the argument parser (nightly + cargo-fuzz), SECONDS each.
+# Fuzz the whole read path, the INI codec and the argument parser (nightly +
+# cargo-fuzz), SECONDS each (docs/fuzzing.md).
 fuzz SECONDS="60":
     cargo install cargo-fuzz --locked --quiet || true
+    cd fuzz && cargo +nightly fuzz run read_path corpus/read_path -- -max_total_time={{SECONDS}}
     cd fuzz && cargo +nightly fuzz run ini corpus/ini -- -max_total_time={{SECONDS}}
     cd fuzz && cargo +nightly fuzz run args corpus/args -- -max_total_time={{SECONDS}}

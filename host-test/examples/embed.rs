@@ -1,4 +1,4 @@
-//! The README's "Embedding from Rust" example, compiled with the workspace
+//! docs/embedding.md's Rust example, compiled with the workspace
 //! (`cargo clippy --all-targets` builds it), so that the text stays true.
 //!
 //!     cargo run -p contree-host --example embed -- COMPONENT.wasm CONFIG_HOME
@@ -66,8 +66,15 @@ fn main() -> wasmtime::Result<()> {
     let mut linker = Linker::<Host>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+    // WASI cannot set file modes: the files the component writes get this
+    // process's umask. Keep them private, and say so, or every write warns
+    // (on stderr, passed on) that auth.ini may be readable by others.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let wasi = WasiCtxBuilder::new()
         .env("CONTREE_HOME", &home)
+        .env("CONTREE_PRIVATE_FILES", "1")
+        .inherit_stderr()
         .preopened_dir(&home, &home, FsPerms::ReadWrite)?
         .build();
     let host = Host {

@@ -44,7 +44,14 @@ fn jco_transpiled_component_runs_under_node() {
 
     let wasm = contree_host::component_path();
     let tool = contree_host::harness::tool_component_path();
-    let out = Command::new(&node)
+    // Under `umask 077`, with CONTREE_PRIVATE_FILES=1 given to the
+    // component (run.mjs), as docs/embedding.md's recipe says: the write
+    // leaves auth.ini 0600 (run.mjs checks) and no warning about its mode.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$@\"")
+        .arg("sh")
+        .arg(&node)
         .current_dir(&host_dir)
         .arg(host_dir.join("run.mjs"))
         .arg(wasm)
@@ -61,6 +68,11 @@ fn jco_transpiled_component_runs_under_node() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("jco host: all checks passed"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("written with the host's default file mode"),
+        "the component was told files are private, yet warned:\n{stderr}"
+    );
     // Shown with --nocapture: versions, the CLI's stdout, the typed results.
     println!("{stdout}");
 }

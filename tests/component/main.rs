@@ -5,6 +5,7 @@
 mod common;
 
 mod ci_job;
+mod docs;
 mod faults;
 mod formats;
 #[cfg(unix)]

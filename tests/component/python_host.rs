@@ -24,8 +24,26 @@ fn python_calls(
     env: &[(&str, &str)],
     calls: &Value,
 ) -> Vec<Value> {
+    python_host(venv, wasm, home, env, calls, false).0
+}
+
+/// Runs `calls` through `host.py` (under `umask 077` when `private`, as
+/// the embedding recipe says); one JSON value per call, and its stderr.
+fn python_host(
+    venv: &Path,
+    wasm: &Path,
+    home: &Path,
+    env: &[(&str, &str)],
+    calls: &Value,
+    private: bool,
+) -> (Vec<Value>, String) {
     let script = python_env::workspace().join("tests/python/host.py");
-    let mut child = Command::new(venv.join("bin/python"))
+    let umask = if private { "umask 077 && " } else { "" };
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{umask}exec \"$@\""))
+        .arg("sh")
+        .arg(venv.join("bin/python"))
         .arg(script)
         .arg(wasm)
         .arg(home)
@@ -55,10 +73,49 @@ fn python_calls(
             "a token reached the host: {text}"
         );
     }
-    stdout
+    let values = stdout
         .lines()
         .map(|line| serde_json::from_str(line).expect("host.py prints JSON lines"))
-        .collect()
+        .collect();
+    (values, stderr.into_owned())
+}
+
+/// Issue 25 item 3: the embedding recipe of docs/embedding.md as a host
+/// runs it, under `umask 077` with `CONTREE_PRIVATE_FILES=1` in the
+/// component's environment: a save and a switch write auth.ini 0600 and
+/// log no warning about its mode; without the variable, every write warns.
+#[test]
+fn python_host_under_umask_077_with_private_files_saves_0600_without_a_warning() {
+    let Some(venv) = python_env::venv("the wasmtime-py privacy test") else {
+        return;
+    };
+    let api = MockApi::start();
+    let ok = token("ok");
+    let warning = "written with the host's default file mode";
+    for private in [true, false] {
+        let sb = Sandbox::new();
+        let home = sb.home().to_str().expect("UTF-8 temp path").to_string();
+        let mut env = vec![("CONTREE_HOME", home.as_str())];
+        if private {
+            env.push(("CONTREE_PRIVATE_FILES", "1"));
+        }
+        let calls = json!([save(&api, "work", &ok), {"fn": "switch-profile", "args": ["work"]}]);
+        let wasm = contree_host::component_path();
+        let (r, stderr) = python_host(venv, wasm, sb.home(), &env, &calls, true);
+        assert!(r.iter().all(|v| v.get("ok").is_some()), "{r:?}");
+        assert_eq!(sb.mode("auth.ini"), Some(0o600), "under umask 077");
+        let warned = stderr.lines().filter(|l| l.contains(warning)).count();
+        if private {
+            assert_eq!(warned, 0, "{stderr}");
+        } else {
+            assert_eq!(warned, 2, "one per write: {stderr}");
+            assert!(
+                stderr
+                    .lines()
+                    .all(|l| !l.contains(warning) || l.starts_with("[WARNING] "))
+            );
+        }
+    }
 }
 
 fn save(api: &MockApi, name: &str, token: &str) -> Value {

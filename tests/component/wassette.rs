@@ -38,6 +38,10 @@ struct Rig {
     /// The component's id: the file stem of the loaded component.
     id: String,
     sessions: usize,
+    /// Every frame of the last session (tee.py's JSON lines).
+    last_frames: String,
+    /// Variables Wassette itself runs with, beside its own home.
+    extra_env: Vec<(&'static str, String)>,
 }
 
 impl Rig {
@@ -45,17 +49,7 @@ impl Rig {
     /// and the network to 127.0.0.1; `None` when Wassette is unavailable
     /// (outside CI only).
     fn new(purpose: &str) -> Option<Rig> {
-        let wassette = Wassette::get(purpose)?;
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["home", "components", "config"] {
-            std::fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        let mut rig = Rig {
-            wassette,
-            dir,
-            id: String::new(),
-            sessions: 0,
-        };
+        let mut rig = Rig::bare(purpose)?;
         let wasm = tool_component_path();
         let loaded = rig.cli(&["component", "load", &format!("file://{}", wasm.display())]);
         rig.id = loaded["id"].as_str().expect("an id").to_string();
@@ -88,6 +82,23 @@ impl Rig {
         Some(rig)
     }
 
+    /// A Wassette state of its own, with nothing loaded or granted yet.
+    fn bare(purpose: &str) -> Option<Rig> {
+        let wassette = Wassette::get(purpose)?;
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["home", "components", "config"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        Some(Rig {
+            wassette,
+            dir,
+            id: String::new(),
+            sessions: 0,
+            last_frames: String::new(),
+            extra_env: Vec::new(),
+        })
+    }
+
     fn path(&self, sub: &str) -> PathBuf {
         self.dir.path().join(sub)
     }
@@ -108,6 +119,9 @@ impl Rig {
             ("XDG_CACHE_HOME", sub(".cache")),
             ("PATH", std::env::var("PATH").unwrap_or_default()),
         ]
+        .into_iter()
+        .chain(self.extra_env.iter().cloned())
+        .collect()
     }
 
     /// `wassette ARGS --component-dir DIR`, which must succeed and print
@@ -197,6 +211,7 @@ impl Rig {
         let (code, stdout, stderr) = python::run_script("client.py", &[spec.to_string()]);
         eprintln!("MCP session {}: {:.1?}", self.sessions, started.elapsed());
         let frames = std::fs::read_to_string(&log).unwrap_or_default();
+        self.last_frames = frames.clone();
         assert_eq!(
             code, 0,
             "the MCP client failed:\n{stderr}\nframes:\n{frames}"
@@ -495,4 +510,155 @@ fn wassette_passes_on_a_timeout_as_the_timeout_variant() {
 /// The file's text, or "" when it is missing.
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Issue 25 item 3: under Wassette, a user who runs it under `umask 077`
+/// and says so, as the README's recipe does (`CONTREE_PRIVATE_FILES=1`
+/// set in Wassette's environment and granted to the component), gets a
+/// 0600 auth.ini and no warning; the same grant given as a Wassette secret
+/// works too; without it, every write warns at `[WARNING]`, never `[INFO]`.
+/// (Before this recipe, the README's steps left a 0600 file and a warning
+/// on every save, switch and remove.)
+#[test]
+fn wassette_with_private_files_granted_saves_0600_without_a_warning() {
+    let Some(mut rig) = Rig::new("the Wassette private-files test") else {
+        return;
+    };
+    let api = MockApi::start();
+    let url = api.url();
+    let id = rig.id.clone();
+    let secret = token("ok");
+    rig.cli(&["secret", "set", &id, &format!("CONTREE_TOKEN={secret}")]);
+    let mode_warning = "was written with the host's default file mode";
+
+    // Not said: the file is private (umask 077) but the component cannot
+    // know, and says so at WARNING on each write.
+    rig.session(vec![save("before", &url, None)]);
+    let said = python::server_stderr(&rig.last_frames);
+    let warned: Vec<&String> = said.iter().filter(|l| l.contains(mode_warning)).collect();
+    assert_eq!(warned.len(), 1, "{said:?}");
+    assert!(warned[0].starts_with("[WARNING] "), "{warned:?}");
+
+    // The README's recipe: granted, and set in Wassette's environment.
+    rig.cli(&[
+        "permission",
+        "grant",
+        "environment-variable",
+        &id,
+        "CONTREE_PRIVATE_FILES",
+    ]);
+    rig.extra_env
+        .push(("CONTREE_PRIVATE_FILES", "1".to_string()));
+    let r = rig.session(vec![
+        save("work", &url, None),
+        call("switch-profile", json!({"name": "work"})),
+        call("remove-profile", json!({"name": "before"})),
+    ]);
+    assert_eq!(ok(&r[1])["profile"]["name"], "work");
+    ok(&r[2]);
+    assert_eq!(ok(&r[3])["removed"], "before");
+    let said = python::server_stderr(&rig.last_frames);
+    assert!(
+        !said.iter().any(|l| l.contains(mode_warning)),
+        "the granted variable did not reach the component: {said:?}"
+    );
+    let auth_ini = rig.config().join("auth.ini");
+    let mode = std::fs::metadata(&auth_ini).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "auth.ini under umask 077");
+
+    // The same promise as a secret instead of Wassette's environment.
+    rig.extra_env.clear();
+    rig.cli(&["secret", "set", &id, "CONTREE_PRIVATE_FILES=1"]);
+    rig.session(vec![call("remove-profile", json!({"name": "work"}))]);
+    let said = python::server_stderr(&rig.last_frames);
+    assert!(
+        !said.iter().any(|l| l.contains(mode_warning)),
+        "the secret did not reach the component: {said:?}"
+    );
+}
+
+/// The `sh` block of the README's Wassette section.
+fn readme_wassette_block() -> String {
+    let readme = std::fs::read_to_string(python_env::workspace().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Wassette\n")
+        .expect("the Wassette section");
+    let section = &readme[start..];
+    let block = &section[section.find("```sh\n").expect("an sh block") + 6..];
+    block[..block.find("```").expect("a closed block")].to_string()
+}
+
+/// Issue 25 item 3: the README's Wassette steps, run as written by bash
+/// (`wassette` on PATH is this Wassette with the rig's component dir; the
+/// one substitution: the API host granted is the stand-in's, 127.0.0.1),
+/// then an agent's session as the README's client line starts it: the
+/// save lands in ~/.config/contree, 0600, with no warning about its mode.
+#[test]
+fn the_readme_wassette_steps_run_as_written_save_0600_without_a_warning() {
+    let Some(mut rig) = Rig::bare("the README's Wassette steps") else {
+        return;
+    };
+    let block = readme_wassette_block();
+    assert!(block.contains("CONTREE_PRIVATE_FILES"), "{block}");
+    let api = MockApi::start();
+    let home = rig.path("home");
+    let secret = token("ok");
+    std::fs::write(home.join("contree-token"), &secret).unwrap();
+    // A checkout holding the tool build where the run command leaves it.
+    let checkout = rig.path("checkout");
+    let built = checkout.join("target/guest-tool");
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::copy(tool_component_path(), built.join("contree_auth_tool.wasm")).unwrap();
+    let bin = rig.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let argv: Vec<String> = rig
+        .wassette
+        .argv()
+        .iter()
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect();
+    let wrapper = bin.join("wassette");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec {} \"$@\" --component-dir '{}'\n",
+            argv.join(" "),
+            rig.path("components").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = block.replace("api.tokenfactory.nebius.com", "127.0.0.1");
+    let mut cmd = Command::new("bash");
+    cmd.arg("-euc")
+        .arg(&script)
+        .current_dir(&checkout)
+        .env_clear()
+        .envs(rig.env())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+    let out = run_limited(cmd, Vec::new(), Duration::from_secs(180)).expect("bash runs");
+    assert_no_token("the README's Wassette steps", &out.stdout);
+    assert_no_token("the README's Wassette steps", &out.stderr);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    rig.id = "contree_auth_tool".into();
+    // The client line: `umask 077 && export CONTREE_PRIVATE_FILES=1 && exec wassette run ...`.
+    let readme = std::fs::read_to_string(python_env::workspace().join("README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let client = "umask 077 && export CONTREE_PRIVATE_FILES=1 && exec wassette run";
+    assert!(readme.contains(client), "the README's client line changed");
+    rig.extra_env
+        .push(("CONTREE_PRIVATE_FILES", "1".to_string()));
+    let r = rig.session(vec![save("work", &api.url(), None)]);
+    let saved = ok(&r[1]);
+    assert_eq!(saved["profile"]["token-sha256"], json!(sha16(&secret)));
+    let said = python::server_stderr(&rig.last_frames);
+    assert!(
+        !said.iter().any(|l| l.contains("default file mode")),
+        "{said:?}"
+    );
+    let auth_ini = home.join(".config/contree/auth.ini");
+    assert_eq!(saved["path"], json!(auth_ini.display().to_string()));
+    let mode = std::fs::metadata(&auth_ini).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }

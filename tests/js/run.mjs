@@ -142,7 +142,12 @@ function checkCliRun(outDir, home) {
 }
 
 async function checkTypedCalls(outDir, home) {
-  const root = await instantiateComponent(outDir, home, ["contree"]);
+  // As docs/embedding.md says: node runs under `umask 077` (the Rust test
+  // starts it so), and the component is told that files are private.
+  const root = await instantiateComponent(outDir, home, ["contree"], {
+    CONTREE_HOME: home,
+    CONTREE_PRIVATE_FILES: "1",
+  });
   const profiles = root;
   for (const name of FUNCTIONS) assert.equal(typeof root[name], "function", `no export ${name}`);
 
@@ -168,6 +173,10 @@ async function checkTypedCalls(outDir, home) {
     console.log(`(b) profiles.switchProfile("b") with mutate-directory allowed -> ok`);
   }
   const ini = fs.readFileSync(path.join(home, "auth.ini"), "utf8");
+  if (process.umask() === 0o077) {
+    const mode = fs.statSync(path.join(home, "auth.ini")).mode & 0o777;
+    assert.equal(mode, 0o600, `auth.ini is ${mode.toString(8)} under umask 077`);
+  }
   assert.match(ini, /^profile = b$/m, `auth.ini after switchProfile("b"):\n${ini}`);
   assert.ok(ini.includes(`token = ${TOKENS.a}`), `auth.ini lost a token:\n${ini}`);
   assert.deepEqual(

@@ -32,6 +32,9 @@ class ContreeAuth:
         wasi = WasiConfig()
         wasi.env = list(env.items())
         wasi.preopen_dir(config_home, config_home)
+        # The component's log lines (such as the warning that auth.ini follows
+        # the host's umask) go to its stderr: let them reach ours.
+        wasi.inherit_stderr()
         self.store = Store(engine)
         self.store.set_wasi(wasi)
         self.store.set_wasi_http()

@@ -51,3 +51,14 @@ pub fn run_script(name: &str, args: &[String]) -> (i32, String, String) {
         run_limited(cmd, Vec::new(), RUN_LIMIT).unwrap_or_else(|e| panic!("running {name}: {e}"));
     (out.code, out.stdout, out.stderr)
 }
+
+/// The lines a server wrote to its stderr, from tee.py's record of a
+/// session (`{"dir": "err", "text": ...}` frames).
+pub fn server_stderr(frames: &str) -> Vec<String> {
+    frames
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|frame| frame["dir"] == "err")
+        .filter_map(|frame| frame["text"].as_str().map(str::to_string))
+        .collect()
+}
