@@ -36,13 +36,12 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::hash::{BuildHasher, RandomState};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::files::{file_name, io_error};
+use super::base::{file_name, io_error, random_id};
 use crate::error::AuthError;
 
 /// A lock seen unchanged for this long was left by a run that died: the
@@ -98,11 +97,6 @@ fn legacy_leftover(name: &str, file_name: &str, lock: &str) -> bool {
 
 fn is_id(hex: &str) -> bool {
     hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// 16 random hex digits (the hasher's keys come from the host's randomness).
-pub(super) fn random_id() -> String {
-    format!("{:016x}", RandomState::new().hash_one(SystemTime::now()))
 }
 
 /// The clocks and the sleeper a lock waits with.

@@ -3,14 +3,16 @@
 //! no profile and a crash never leaves a half-written file.
 //!
 //! This is the only code that touches the file system, in rooms by job:
-//! `files` (links and the read rules), `catalog` (the two files merged),
-//! `lock` (the lock protocol), `atomic` (the replace), `sessions` (names as
-//! file names). What it assumes of the files is nothing (SPEC §5): a name
+//! `base` (file names, ids and I/O-error wording: the leaf the others stand
+//! on), `files` (links and the read rules), `catalog` (the two files
+//! merged), `lock` (the lock protocol), `atomic` (the replace), `sessions`
+//! (names as file names). What it assumes of the files is nothing (SPEC §5): a name
 //! from a file never becomes more than one path component, a link is
 //! followed to the file it names and kept, a FIFO or device is refused
 //! before it is opened, and every wait for the lock ends within [`LOCK_WAIT`].
 
 mod atomic;
+mod base;
 mod catalog;
 mod files;
 mod lock;
