@@ -310,7 +310,7 @@ fn write_lock(sb: &Sandbox, text: &str) -> std::path::PathBuf {
 /// and §7 "the lock of a live writer, however slow its disk, is never
 /// broken": a stale lock of a killed run is broken, nothing of it is left
 /// over; a live one, beating every 300 ms for 2.5 s (longer than the 1 s
-/// stale age), is waited for and not broken by the waiter.
+/// stale interval), is waited for and not broken by the waiter.
 #[test]
 fn a_stale_lock_is_broken_and_a_live_one_is_waited_for() {
     let sb = Sandbox::new();

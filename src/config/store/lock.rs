@@ -47,7 +47,7 @@ use crate::error::AuthError;
 /// A lock seen unchanged for this long was left by a run that died: the
 /// owner beats between every file operation, each of which takes
 /// milliseconds (hundreds on a very slow disk).
-pub const STALE_LOCK_AGE: Duration = Duration::from_secs(1);
+pub const STALE_INTERVAL: Duration = Duration::from_secs(1);
 /// How much longer a lock is watched when all its times are whole seconds:
 /// a file system that keeps 1 s (ext3) or 2 s (FAT) shows heartbeats within
 /// the same second as one.
@@ -140,7 +140,7 @@ pub struct LockTiming {
 impl Default for LockTiming {
     fn default() -> Self {
         LockTiming {
-            stale_after: STALE_LOCK_AGE,
+            stale_after: STALE_INTERVAL,
             wait: LOCK_WAIT,
             clock: Arc::new(SystemClock),
         }
@@ -274,9 +274,10 @@ impl Lock {
                     Err(err) => return Err(err),
                 },
                 Err(err) if err.kind() == ErrorKind::AlreadyExists => {
+                    // The lock stood still from the look that began the
+                    // watch (done by `since`) to this one (begun at `looked`).
+                    let looked = clock.monotonic();
                     let seen = inspect(&dir).map_err(|e| io_error(&dir, "read the lock", &e))?;
-                    // Taken after looking: the lock was seen unchanged at least this long.
-                    let now = clock.monotonic();
                     match seen {
                         Seen::Gone => again_now = true,
                         Seen::NotALock => {
@@ -287,8 +288,8 @@ impl Lock {
                         }
                         Seen::Held(sight) => match watched.take() {
                             Some((before, since)) if before == sight => {
-                                if now.duration_since(since) >= sight.watch_for(timing.stale_after)
-                                {
+                                let still = looked.saturating_duration_since(since);
+                                if still >= sight.watch_for(timing.stale_after) {
                                     break_lock(&dir, &sight)?;
                                     again_now = true;
                                 } else {
@@ -296,7 +297,7 @@ impl Lock {
                                 }
                             }
                             // First seen, or changed: a live owner, or a new one.
-                            _ => watched = Some((sight, now)),
+                            _ => watched = Some((sight, clock.monotonic())),
                         },
                     }
                 }
@@ -596,7 +597,7 @@ mod tests {
     fn fake() -> (Arc<FakeClock>, LockTiming) {
         let clock = Arc::new(FakeClock::default());
         let timing = LockTiming {
-            stale_after: STALE_LOCK_AGE,
+            stale_after: STALE_INTERVAL,
             wait: LOCK_WAIT,
             clock: clock.clone(),
         };
@@ -663,7 +664,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let slept = clock.slept();
             assert!(
-                slept >= STALE_LOCK_AGE && slept < STALE_LOCK_AGE + LONGEST_PAUSE,
+                slept >= STALE_INTERVAL && slept < STALE_INTERVAL + LONGEST_PAUSE,
                 "{what}: broken after {slept:?}"
             );
             let inside = names(lock.dir());
@@ -793,7 +794,7 @@ mod tests {
             let expected = if live {
                 Duration::from_secs(5)
             } else {
-                STALE_LOCK_AGE + COARSE_TIME_SLACK
+                STALE_INTERVAL + COARSE_TIME_SLACK
             };
             assert!(
                 slept >= expected && slept < expected + Duration::from_millis(100),
@@ -897,7 +898,7 @@ mod tests {
         assert_eq!(names(&dir), Vec::<String>::new());
         let slept = clock.slept();
         assert!(
-            slept >= 2 * STALE_LOCK_AGE && slept < 2 * (STALE_LOCK_AGE + LONGEST_PAUSE),
+            slept >= 2 * STALE_INTERVAL && slept < 2 * (STALE_INTERVAL + LONGEST_PAUSE),
             "{slept:?}"
         );
         fs::remove_dir_all(dir).unwrap();
@@ -910,7 +911,7 @@ mod tests {
         let (clock, timing) = fake();
         let dir = temp_dir();
         let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        // Stalled past the stale age; another run breaks it and takes over.
+        // Stalled past the stale interval; another run breaks it and takes over.
         clock.sleep(Duration::from_secs(2));
         let other = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
         fs::write(other.new_file(), "the other run's file").unwrap();
