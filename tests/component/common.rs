@@ -43,3 +43,26 @@ pub fn request(api: &MockApi, name: &str, token: &str) -> contree_host::typed::S
         allow_insecure_http: false,
     }
 }
+
+/// What a writer killed while its clock was an hour ahead leaves (the clock
+/// stepped back since, a VM resumed, another machine's clock, a folder
+/// copied with `cp -a`): every time in the lock `auth.ini.lock` in `home`
+/// an hour in the future. Returns whether there was a lock.
+pub fn move_lock_an_hour_ahead(home: &std::path::Path) -> bool {
+    let lock = home.join("auth.ini.lock");
+    let Ok(entries) = std::fs::read_dir(&lock) else {
+        return false;
+    };
+    let ahead = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    for entry in entries {
+        std::fs::File::options()
+            .append(true)
+            .open(entry.unwrap().path())
+            .and_then(|file| file.set_modified(ahead))
+            .expect("moving a lock's heartbeat ahead");
+    }
+    std::fs::File::open(&lock)
+        .and_then(|dir| dir.set_modified(ahead))
+        .expect("moving a lock's time ahead");
+    true
+}

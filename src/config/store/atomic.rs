@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::Path;
 
-use super::files::io_error;
+use super::base::io_error;
 use super::lock::Lock;
 use crate::error::AuthError;
 

@@ -7,6 +7,7 @@ use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
 use super::super::ini::Document;
+use super::base::{io_error, random_id};
 use crate::error::AuthError;
 
 /// Larger files are refused rather than read: 10,000 profiles take about 2 MiB.
@@ -14,36 +15,8 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// How many symbolic links are followed from auth.ini to its file (Linux's ELOOP limit).
 const MAX_LINKS: usize = 40;
 
-pub(super) fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 pub(super) fn is_real_dir(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
-}
-
-pub(super) fn io_error(path: &Path, what: &str, err: &std::io::Error) -> AuthError {
-    let hint = if err.kind() == ErrorKind::PermissionDenied || err.raw_os_error() == Some(76) {
-        " (is its directory preopened, e.g. `wasmtime run --dir DIR`?)"
-    } else {
-        ""
-    };
-    AuthError::Io(format!(
-        "cannot {what} {}: {}{hint}",
-        path.display(),
-        describe(err)
-    ))
-}
-
-fn describe(err: &std::io::Error) -> String {
-    match err.kind() {
-        ErrorKind::NotFound => "no such file or directory".into(),
-        ErrorKind::PermissionDenied => "permission denied".into(),
-        ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => err.to_string(),
-    }
 }
 
 /// `path` with `.` and `..` taken out by their names (a link's relative
@@ -203,7 +176,7 @@ pub(super) fn check_writable(auth_path: &Path) -> Result<(), AuthError> {
     let file_name = auth_path
         .file_name()
         .map_or("auth.ini".into(), |n| n.to_string_lossy());
-    let probe = dir.join(format!(".{file_name}.{}.tmp", super::lock::random_id()));
+    let probe = dir.join(format!(".{file_name}.{}.tmp", random_id()));
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

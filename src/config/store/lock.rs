@@ -8,33 +8,50 @@
 //! which succeeds only while this owner's directory is the lock. A writer
 //! whose lock was broken (renamed away) or replaced finds no such path (the
 //! file is created once, with the lock, never again), so the check and the
-//! act are one system call and a stale snapshot is never committed. A lock whose newest heartbeat is older than
-//! [`LockTiming::stale_after`] (1 s) was left by a run that died: it is
-//! broken by renaming the dead owner's file, by its name, to a unique name
-//! (of two breakers, one rename wins, and a late one cannot touch a newer
-//! owner's lock, which holds another name), then the emptied directory is
-//! removed. The owner refreshes its heartbeat between all of
-//! its steps, so a live writer, however slow each call, keeps its lock.
+//! act are one system call and a stale snapshot is never committed.
 //!
-//! Waiting takes its clock and sleeper from [`LockTiming::clock`] (see
+//! Liveness is judged by what a waiter sees, never by whose clock is right
+//! (SPEC §8): a lock that does not change at all while a waiter watches it
+//! for [`LockTiming::stale_after`] (1 s, on the waiter's own monotonic
+//! clock) was left by a run that died, whatever time its heartbeat claims
+//! (an hour ahead after a clock stepped back, or behind on another
+//! machine's clock). Any change counts as life: a heartbeat's time moving
+//! either way, an owner's file added, removed or replaced (a new owner after
+//! a break), its length. A heartbeat that is already old is watched too: it
+//! may be a live writer's whose clock is behind ours. The owner refreshes
+//! its heartbeat between all of its steps, so a live writer, however slow
+//! each call, keeps its lock. Where the file system keeps only whole seconds
+//! (FAT, ext3), successive heartbeats can look alike for up to 2 s, so a
+//! lock whose every time is a whole second is watched [`COARSE_TIME_SLACK`]
+//! longer.
+//!
+//! A dead lock is broken by renaming the dead owner's file, by its name, to
+//! a unique name (of two breakers, one rename wins, and a late one cannot
+//! touch a newer owner's lock, which holds another name), then the emptied
+//! directory is removed.
+//!
+//! Waiting takes its clocks and sleeper from [`LockTiming::clock`] (see
 //! ARCHITECTURE.md "Time as a dependency"), so tests state exactly what
 //! happens at 1 s without waiting for it.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::hash::{BuildHasher, RandomState};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::files::{file_name, io_error};
+use super::base::{file_name, io_error, random_id};
 use crate::error::AuthError;
 
-/// A lock whose heartbeat is older than this was left by a run that died:
-/// the owner beats between every file operation, each of which takes
+/// A lock seen unchanged for this long was left by a run that died: the
+/// owner beats between every file operation, each of which takes
 /// milliseconds (hundreds on a very slow disk).
-pub const STALE_LOCK_AGE: Duration = Duration::from_secs(1);
+pub const STALE_INTERVAL: Duration = Duration::from_secs(1);
+/// How much longer a lock is watched when all its times are whole seconds:
+/// a file system that keeps 1 s (ext3) or 2 s (FAT) shows heartbeats within
+/// the same second as one.
+pub const COARSE_TIME_SLACK: Duration = Duration::from_secs(2);
 /// How long to wait for another run's live lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 
@@ -82,23 +99,27 @@ fn is_id(hex: &str) -> bool {
     hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// 16 random hex digits (the hasher's keys come from the host's randomness).
-pub(super) fn random_id() -> String {
-    format!("{:016x}", RandomState::new().hash_one(SystemTime::now()))
-}
-
-/// The wall clock and the sleeper a lock waits with.
+/// The clocks and the sleeper a lock waits with.
 pub trait Clock: fmt::Debug + Send + Sync {
-    fn now(&self) -> SystemTime;
+    /// The waiter's own monotonic clock: what the stale interval and the
+    /// wait are counted on (it never steps back, and no file carries it).
+    fn monotonic(&self) -> Instant;
+    /// The wall clock a heartbeat is stamped with: what people read in
+    /// `ls -l`, and what older versions, which judge a lock by its age, see.
+    fn wall(&self) -> SystemTime;
     fn sleep(&self, pause: Duration);
 }
 
-/// The host's clock.
+/// The host's clocks.
 #[derive(Debug)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
+    fn monotonic(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn wall(&self) -> SystemTime {
         SystemTime::now()
     }
 
@@ -107,7 +128,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// How the lock judges staleness, how long it waits, and with what clock.
+/// How long a lock must be seen unchanged to be judged dead, how long a
+/// waiter waits, and with what clocks.
 #[derive(Debug, Clone)]
 pub struct LockTiming {
     pub stale_after: Duration,
@@ -118,7 +140,7 @@ pub struct LockTiming {
 impl Default for LockTiming {
     fn default() -> Self {
         LockTiming {
-            stale_after: STALE_LOCK_AGE,
+            stale_after: STALE_INTERVAL,
             wait: LOCK_WAIT,
             clock: Arc::new(SystemClock),
         }
@@ -131,13 +153,47 @@ enum Seen {
     Gone,
     /// A link, FIFO or device: no run of ours made it.
     NotALock,
-    /// A lock directory (or an older version's lock file), with its newest
-    /// modification time (the last heartbeat, or its creation) and the
-    /// owners' files it holds (one, or none while it is being made).
-    Held {
-        newest: Option<SystemTime>,
-        owners: Vec<String>,
-    },
+    /// A lock directory (or an older version's lock file).
+    Held(Sight),
+}
+
+/// What a waiter sees of a lock, compared whole between two looks: any
+/// difference is a sign of life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sight {
+    /// The modification time of the directory (or of an older version's
+    /// lock file).
+    modified: Option<SystemTime>,
+    /// Each entry's name, modification time and length, by name: the
+    /// owner's heartbeat, and who the owner is.
+    entries: Vec<(String, Option<SystemTime>, u64)>,
+}
+
+impl Sight {
+    /// The owners' files it holds (one, or none while it is being made).
+    fn owners(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|(name, _, _)| name)
+            .filter(|name| is_owner_file(name))
+            .cloned()
+            .collect()
+    }
+
+    /// How long it must be seen unchanged to be judged dead: longer when
+    /// every time in it is a whole second (a coarse file system).
+    fn watch_for(&self, stale_after: Duration) -> Duration {
+        let mut times = std::iter::once(self.modified).chain(self.entries.iter().map(|e| e.1));
+        let whole_seconds = times.all(|time| {
+            time.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .is_some_and(|since| since.subsec_nanos() == 0)
+        });
+        if whole_seconds {
+            stale_after + COARSE_TIME_SLACK
+        } else {
+            stale_after
+        }
+    }
 }
 
 /// Whether `name` is an owner's file, `<16 hex>.new`.
@@ -152,32 +208,34 @@ fn inspect(path: &Path) -> std::io::Result<Seen> {
         Err(err) => return Err(err),
     };
     if meta.is_file() {
-        return Ok(Seen::Held {
-            newest: meta.modified().ok(),
-            owners: Vec::new(),
-        });
+        return Ok(Seen::Held(Sight {
+            modified: meta.modified().ok(),
+            entries: Vec::new(),
+        }));
     }
     if !meta.is_dir() {
         return Ok(Seen::NotALock);
     }
-    let mut newest = meta.modified().ok();
-    let mut owners = Vec::new();
     let entries = match fs::read_dir(path) {
         Ok(entries) => entries,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Seen::Gone),
         Err(err) => return Err(err),
     };
+    let mut sight = Sight {
+        modified: meta.modified().ok(),
+        entries: Vec::new(),
+    };
     for entry in entries.flatten() {
-        // An entry deleted meanwhile says nothing.
-        if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
-            newest = newest.max(Some(modified));
-        }
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_owner_file(&name) {
-            owners.push(name);
-        }
+        // An entry deleted meanwhile is seen without a time: a change too.
+        let meta = entry.metadata().ok();
+        let modified = meta.as_ref().and_then(|m| m.modified().ok());
+        sight
+            .entries
+            .push((name, modified, meta.map_or(0, |m| m.len())));
     }
-    Ok(Seen::Held { newest, owners })
+    sight.entries.sort();
+    Ok(Seen::Held(sight))
 }
 
 /// The lock, held: only its owner deletes it (on drop).
@@ -196,17 +254,16 @@ pub(super) struct Lock {
 impl Lock {
     /// Takes the lock of `target` (the config file, links followed),
     /// waiting for a live owner at most [`LockTiming::wait`] and breaking a
-    /// stale lock at once.
+    /// lock seen unchanged for [`LockTiming::stale_after`].
     pub fn acquire(target: &Path, timing: &LockTiming) -> Result<Lock, AuthError> {
         let dir = target.with_file_name(lock_name(&file_name(target)));
         let clock = &timing.clock;
-        let started = clock.now();
-        // What this loop slept: it bounds the wait even if the wall clock
-        // steps back (the clock is a wall clock, for the files' times).
-        let mut slept = Duration::ZERO;
+        let started = clock.monotonic();
         let mut pause = Duration::from_millis(2);
         let mut made_parent = false;
         let mut quick_retries = 0;
+        // What was seen of the lock, and since when it has not changed.
+        let mut watched: Option<(Sight, Instant)> = None;
         loop {
             let mut again_now = false;
             match fs::create_dir(&dir) {
@@ -217,8 +274,9 @@ impl Lock {
                     Err(err) => return Err(err),
                 },
                 Err(err) if err.kind() == ErrorKind::AlreadyExists => {
-                    // Taken before looking: what was seen is at least this old.
-                    let now = clock.now();
+                    // The lock stood still from the look that began the
+                    // watch (done by `since`) to this one (begun at `looked`).
+                    let looked = clock.monotonic();
                     let seen = inspect(&dir).map_err(|e| io_error(&dir, "read the lock", &e))?;
                     match seen {
                         Seen::Gone => again_now = true,
@@ -228,13 +286,19 @@ impl Lock {
                                 dir.display()
                             )));
                         }
-                        Seen::Held { newest, owners }
-                            if is_older(now, newest, timing.stale_after) =>
-                        {
-                            break_lock(&dir, &owners, timing)?;
-                            again_now = true;
-                        }
-                        Seen::Held { .. } => {}
+                        Seen::Held(sight) => match watched.take() {
+                            Some((before, since)) if before == sight => {
+                                let still = looked.saturating_duration_since(since);
+                                if still >= sight.watch_for(timing.stale_after) {
+                                    break_lock(&dir, &sight)?;
+                                    again_now = true;
+                                } else {
+                                    watched = Some((before, since));
+                                }
+                            }
+                            // First seen, or changed: a live owner, or a new one.
+                            _ => watched = Some((sight, clock.monotonic())),
+                        },
                     }
                 }
                 Err(err) if err.kind() == ErrorKind::NotFound && !made_parent => {
@@ -246,7 +310,7 @@ impl Lock {
                 }
                 Err(err) => return Err(io_error(&dir, "create the lock", &err)),
             }
-            let waited = (clock.now().duration_since(started).unwrap_or_default()).max(slept);
+            let waited = clock.monotonic().duration_since(started);
             if waited >= timing.wait {
                 return Err(AuthError::Io(format!(
                     "{} is held by another contree run (waited {} s); if none is running, delete it",
@@ -260,9 +324,7 @@ impl Lock {
                 quick_retries += 1;
             } else {
                 quick_retries = 0;
-                let nap = pause.min(timing.wait - waited);
-                clock.sleep(nap);
-                slept += nap;
+                clock.sleep(pause.min(timing.wait - waited));
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
         }
@@ -306,7 +368,7 @@ impl Lock {
     /// broken, and then this run cannot commit.
     pub fn beat(&self) {
         if let Some(file) = self.file.as_ref().filter(|_| !self.committed) {
-            let _ = file.set_modified(self.timing.clock.now());
+            let _ = file.set_modified(self.timing.clock.wall());
         }
     }
 
@@ -369,21 +431,17 @@ fn retry_once<T>(mut step: impl FnMut() -> std::io::Result<T>) -> std::io::Resul
     step().or_else(|_| step())
 }
 
-fn is_older(now: SystemTime, modified: Option<SystemTime>, limit: Duration) -> bool {
-    modified.is_some_and(|m| now.duration_since(m).is_ok_and(|age| age > limit))
-}
-
-/// Breaks a stale lock. What is renamed away (atomic: of two breakers, one
-/// gets it, the other finds it gone) is the judged owner's file itself, by
-/// its name, so a breaker that comes late can never take a newer owner's
-/// lock: that lock holds another name. The emptied directory is then
-/// removed (which fails if a newer owner is already in it). The stale
-/// owner, if it ever wakes up, finds its file's path gone and cannot commit.
-/// A directory with no owner's file (its run killed before it made one,
-/// or things nobody of ours put there) is removed, or else renamed away
-/// while it is still stale and still has no owner; an older version's
-/// lock file is renamed away.
-fn break_lock(dir: &Path, owners: &[String], timing: &LockTiming) -> Result<(), AuthError> {
+/// Breaks a lock judged dead (`judged`, as it was seen unchanged). What is
+/// renamed away (atomic: of two breakers, one gets it, the other finds it
+/// gone) is the judged owner's file itself, by its name, so a breaker that
+/// comes late can never take a newer owner's lock: that lock holds another
+/// name. The emptied directory is then removed (which fails if a newer
+/// owner is already in it). The dead owner, if it ever wakes up, finds its
+/// file's path gone and cannot commit. A directory with no owner's file
+/// (its run killed before it made one, or things nobody of ours put there)
+/// is removed, or else renamed away if it is still exactly as judged; an
+/// older version's lock file is renamed away.
+fn break_lock(dir: &Path, judged: &Sight) -> Result<(), AuthError> {
     let stale_name = || dir.with_file_name(format!("{}.{}.stale", file_name(dir), random_id()));
     let refused = |err: &std::io::Error| {
         io_error(
@@ -392,7 +450,8 @@ fn break_lock(dir: &Path, owners: &[String], timing: &LockTiming) -> Result<(), 
             err,
         )
     };
-    for owner in owners {
+    let owners = judged.owners();
+    for owner in &owners {
         let away = stale_name();
         match fs::rename(dir.join(owner), &away) {
             Ok(()) => remove_broken(&away),
@@ -409,14 +468,9 @@ fn break_lock(dir: &Path, owners: &[String], timing: &LockTiming) -> Result<(), 
         Err(_) if !owners.is_empty() => return Ok(()),
         Err(_) => true,
     };
-    if foreign {
-        // Not empty, with no owner of ours: only if nobody took it meanwhile.
-        let now = timing.clock.now();
-        match inspect(dir) {
-            Ok(Seen::Held { newest, owners })
-                if owners.is_empty() && is_older(now, newest, timing.stale_after) => {}
-            _ => return Ok(()),
-        }
+    // Not empty, with no owner of ours: only if nobody touched it meanwhile.
+    if foreign && !matches!(inspect(dir), Ok(Seen::Held(now)) if now == *judged) {
+        return Ok(());
     }
     let away = stale_name();
     match fs::rename(dir, &away) {
@@ -486,14 +540,33 @@ mod tests {
     use crate::testing::TempDir;
     use std::sync::Mutex;
 
-    /// A clock that moves only when slept on; `on_sleep` plays the other
-    /// runs at the new time.
-    #[derive(Default)]
+    /// Clocks that move only when slept on, the wall clock as far as the
+    /// monotonic one; `on_sleep` plays the other runs at the new wall time.
     struct FakeClock {
-        now: Mutex<Option<SystemTime>>,
+        start: Instant,
+        wall_start: SystemTime,
+        elapsed: Mutex<Duration>,
         slept: Mutex<Vec<Duration>>,
         #[allow(clippy::type_complexity)]
         on_sleep: Mutex<Option<Box<dyn FnMut(SystemTime) + Send>>>,
+    }
+
+    impl Default for FakeClock {
+        fn default() -> Self {
+            FakeClock {
+                start: Instant::now(),
+                wall_start: SystemTime::now(),
+                elapsed: Mutex::default(),
+                slept: Mutex::default(),
+                on_sleep: Mutex::default(),
+            }
+        }
+    }
+
+    impl FakeClock {
+        fn slept(&self) -> Duration {
+            self.slept.lock().unwrap().iter().sum()
+        }
     }
 
     impl fmt::Debug for FakeClock {
@@ -503,14 +576,18 @@ mod tests {
     }
 
     impl Clock for FakeClock {
-        fn now(&self) -> SystemTime {
-            *self.now.lock().unwrap().get_or_insert_with(SystemTime::now)
+        fn monotonic(&self) -> Instant {
+            self.start + *self.elapsed.lock().unwrap()
+        }
+
+        fn wall(&self) -> SystemTime {
+            self.wall_start + *self.elapsed.lock().unwrap()
         }
 
         fn sleep(&self, pause: Duration) {
-            let now = self.now() + pause;
-            *self.now.lock().unwrap() = Some(now);
+            *self.elapsed.lock().unwrap() += pause;
             self.slept.lock().unwrap().push(pause);
+            let now = self.wall();
             if let Some(hook) = self.on_sleep.lock().unwrap().as_mut() {
                 hook(now);
             }
@@ -520,7 +597,7 @@ mod tests {
     fn fake() -> (Arc<FakeClock>, LockTiming) {
         let clock = Arc::new(FakeClock::default());
         let timing = LockTiming {
-            stale_after: STALE_LOCK_AGE,
+            stale_after: STALE_INTERVAL,
             wait: LOCK_WAIT,
             clock: clock.clone(),
         };
@@ -560,37 +637,172 @@ mod tests {
         names
     }
 
-    /// SPEC §7 "a lock whose owner is gone is recovered quickly": a
-    /// heartbeat older than the stale age is broken without any wait, and
-    /// nothing of the killed run is left.
+    /// The longest a waiter sleeps between two looks at a lock.
+    const LONGEST_PAUSE: Duration = Duration::from_millis(50);
+
+    /// SPEC §7 "a lock whose owner is gone is recovered quickly" and §8 "a
+    /// heartbeat from the future ... belongs to a dead writer if it does not
+    /// move": a killed run's lock, whatever time its heartbeat claims (an
+    /// hour ahead, as a clock stepped back leaves it; an hour behind; just
+    /// now), is broken once it has been seen unchanged for the stale
+    /// interval, and nothing of the killed run is left. Before, the one from
+    /// the future was waited for 15 s and failed, and an old one was broken
+    /// without a look (so a live writer with a slow clock lost its lock).
     #[test]
-    fn a_lock_whose_owner_is_gone_is_recovered_quickly() {
+    fn a_heartbeat_that_stands_still_is_broken_after_the_stale_interval_whatever_its_time() {
+        let hour = Duration::from_secs(3600);
+        // What the heartbeat claims: the waiter's time, plus, minus.
+        let claims = [
+            ("an hour ahead", hour, Duration::ZERO),
+            ("an hour behind", Duration::ZERO, hour),
+            ("just now", Duration::ZERO, Duration::ZERO),
+        ];
+        for (what, plus, minus) in claims {
+            let (clock, timing) = fake();
+            let dir = temp_dir();
+            killed_runs_lock(&dir, clock.wall() + plus - minus);
+            let lock = Lock::acquire(&dir.join("auth.ini"), &timing)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let slept = clock.slept();
+            assert!(
+                slept >= STALE_INTERVAL && slept < STALE_INTERVAL + LONGEST_PAUSE,
+                "{what}: broken after {slept:?}"
+            );
+            let inside = names(lock.dir());
+            assert_eq!(inside.len(), 1, "{inside:?}");
+            assert!(inside[0].ends_with(".new") && inside[0] != "0123456789abcdef.new");
+            drop(lock);
+            assert_eq!(names(&dir), Vec::<String>::new(), "the lock is released");
+            fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
+    /// An owner that beats every 300 ms for 5 s, then releases its lock.
+    fn live_owner(
+        clock: &FakeClock,
+        lock_dir: &Path,
+        stamp: impl Fn(SystemTime) -> SystemTime + Send + 'static,
+    ) {
+        let start = clock.wall();
+        let owner = lock_dir.join("0123456789abcdef.new");
+        let lock_dir = lock_dir.to_path_buf();
+        let mut last_beat = start;
+        let mut released = false;
+        *clock.on_sleep.lock().unwrap() = Some(Box::new(move |now| {
+            if released {
+                return;
+            }
+            assert!(owner.exists(), "a live owner's lock was broken");
+            if now.duration_since(start).unwrap() >= Duration::from_secs(5) {
+                fs::remove_dir_all(&lock_dir).unwrap();
+                released = true;
+            } else if now.duration_since(last_beat).unwrap() >= Duration::from_millis(300) {
+                touch(&owner, stamp(now));
+                last_beat = now;
+            }
+        }));
+    }
+
+    /// SPEC §8: a heartbeat that moves is a live owner's, whatever time it
+    /// claims: an owner whose clock is an hour ahead of the waiter's, or an
+    /// hour behind (another machine on a shared config home, or the
+    /// owner's clock stepped back while it writes: its heartbeats go back in
+    /// time), keeps its lock for 5 s, and the waiter takes it once it is
+    /// released. Before, the one an hour behind was broken at once.
+    #[test]
+    fn a_heartbeat_that_moves_is_never_broken_whatever_time_it_claims() {
+        let hour = Duration::from_secs(3600);
+        for behind in [false, true] {
+            let (clock, timing) = fake();
+            let dir = temp_dir();
+            let start = clock.wall();
+            let skewed = move |t: SystemTime| if behind { t - hour } else { t + hour };
+            let lock_dir = killed_runs_lock(&dir, skewed(start));
+            live_owner(&clock, &lock_dir, skewed);
+            let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
+            let waited = clock.slept();
+            assert!(
+                waited >= Duration::from_secs(5) && waited < Duration::from_millis(5100),
+                "behind: {behind}: {waited:?}"
+            );
+            drop(lock);
+            fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
+    /// What "changed" means includes who owns the lock: a waiter watched a
+    /// dead owner's lock for half the stale interval when another run broke
+    /// it and took it, its file and folder bearing the very same times (a
+    /// copied folder, a coarse clock). The new owner's lock is watched
+    /// afresh, for the whole interval, before it is judged dead.
+    #[test]
+    fn a_new_owner_after_a_break_is_a_change_even_with_the_same_times() {
         let (clock, timing) = fake();
         let dir = temp_dir();
-        let now = clock.now();
-        killed_runs_lock(&dir, now - STALE_LOCK_AGE - Duration::from_millis(1));
+        let start = clock.wall();
+        let lock_dir = killed_runs_lock(&dir, start);
+        let newer = lock_dir.join("fedcba9876543210.new");
+        let (hook_lock, hook_newer) = (lock_dir.clone(), newer.clone());
+        let mut taken_at = None;
+        *clock.on_sleep.lock().unwrap() = Some(Box::new(move |now| {
+            let since = now.duration_since(start).unwrap();
+            if taken_at.is_none() && since >= Duration::from_millis(500) {
+                fs::remove_file(hook_lock.join("0123456789abcdef.new")).unwrap();
+                fs::write(&hook_newer, "").unwrap();
+                touch(&hook_newer, start);
+                File::open(&hook_lock).unwrap().set_modified(start).unwrap();
+                taken_at = Some(since);
+            }
+            if let Some(taken) = taken_at.filter(|_| since < Duration::from_millis(1400)) {
+                assert!(
+                    hook_newer.exists(),
+                    "broken {since:?} in, taken at {taken:?}"
+                );
+            }
+        }));
         let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        assert_eq!(*clock.slept.lock().unwrap(), Vec::<Duration>::new());
-        let inside = names(lock.dir());
-        assert_eq!(inside.len(), 1, "{inside:?}");
-        assert!(inside[0].ends_with(".new") && inside[0] != "0123456789abcdef.new");
+        assert!(!newer.exists());
+        let slept = clock.slept();
+        assert!(
+            slept >= Duration::from_millis(1500) && slept < Duration::from_millis(1600),
+            "{slept:?}"
+        );
         drop(lock);
-        assert_eq!(names(&dir), Vec::<String>::new(), "the lock is released");
         fs::remove_dir_all(dir).unwrap();
     }
 
-    /// A heartbeat 999 ms old is a live owner's: the waiter sleeps (2 ms),
-    /// and only then, at 1001 ms, breaks it.
+    /// Where the file system keeps whole seconds (ext3, FAT), heartbeats
+    /// within one second look alike: a live owner beating every 300 ms is
+    /// not broken for its 5 s, while a dead one is broken once seen
+    /// unchanged for the stale interval plus the slack (3 s in all).
+    /// Before, the live one was broken, its heartbeat rounded down past
+    /// 1 s of age.
     #[test]
-    fn a_lock_is_stale_only_once_its_heartbeat_is_older_than_the_stale_age() {
-        let (clock, timing) = fake();
-        let dir = temp_dir();
-        let now = clock.now();
-        killed_runs_lock(&dir, now - STALE_LOCK_AGE + Duration::from_millis(1));
-        let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        assert_eq!(*clock.slept.lock().unwrap(), [Duration::from_millis(2)]);
-        drop(lock);
-        fs::remove_dir_all(dir).unwrap();
+    fn on_a_file_system_of_whole_seconds_a_live_owner_keeps_its_lock() {
+        let whole = |t: SystemTime| {
+            let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+            SystemTime::UNIX_EPOCH + Duration::from_secs(since.as_secs())
+        };
+        for live in [true, false] {
+            let (clock, timing) = fake();
+            let dir = temp_dir();
+            let lock_dir = killed_runs_lock(&dir, whole(clock.wall()));
+            if live {
+                live_owner(&clock, &lock_dir, whole);
+            }
+            drop(Lock::acquire(&dir.join("auth.ini"), &timing).unwrap());
+            let slept = clock.slept();
+            let expected = if live {
+                Duration::from_secs(5)
+            } else {
+                STALE_INTERVAL + COARSE_TIME_SLACK
+            };
+            assert!(
+                slept >= expected && slept < expected + Duration::from_millis(100),
+                "live: {live}: {slept:?}"
+            );
+            fs::remove_dir_all(dir).unwrap();
+        }
     }
 
     /// SPEC §7 "the lock of a live writer, however slow its disk, is never
@@ -600,7 +812,7 @@ mod tests {
     fn the_lock_of_a_slow_but_live_writer_is_never_broken() {
         let (clock, timing) = fake();
         let dir = temp_dir();
-        let start = clock.now();
+        let start = clock.wall();
         let lock_dir = killed_runs_lock(&dir, start);
         let owner = lock_dir.join("0123456789abcdef.new");
         let mut last_beat = start;
@@ -623,7 +835,7 @@ mod tests {
             }
         }));
         let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        let waited = clock.now().duration_since(start).unwrap();
+        let waited = clock.wall().duration_since(start).unwrap();
         assert!(
             waited >= Duration::from_secs(5) && waited < Duration::from_millis(5100),
             "{waited:?}"
@@ -638,13 +850,12 @@ mod tests {
     fn a_live_lock_is_waited_for_the_lock_wait_then_fails_and_stays() {
         let (clock, timing) = fake();
         let dir = temp_dir();
-        let start = clock.now();
+        let start = clock.wall();
         let lock_dir = killed_runs_lock(&dir, start);
         let owner = lock_dir.join("0123456789abcdef.new");
         *clock.on_sleep.lock().unwrap() = Some(Box::new(move |now| touch(&owner, now)));
         let err = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap_err();
-        let slept: Duration = clock.slept.lock().unwrap().iter().sum();
-        assert_eq!(slept, LOCK_WAIT);
+        assert_eq!(clock.slept(), LOCK_WAIT);
         assert!(
             err.to_string().contains("held by another contree run"),
             "{err}"
@@ -669,12 +880,13 @@ mod tests {
     }
 
     /// A lock directory left empty (its run killed before it wrote the
-    /// owner file) or an older version's lock file is judged by its time.
+    /// owner file) or an older version's lock file is judged as a lock is:
+    /// broken once seen unchanged for the stale interval.
     #[test]
-    fn an_empty_lock_directory_and_an_old_lock_file_are_judged_by_their_time() {
+    fn an_empty_lock_directory_and_an_old_lock_file_are_broken_once_seen_unchanged() {
         let (clock, timing) = fake();
         let dir = temp_dir();
-        let old = clock.now() - Duration::from_secs(5);
+        let old = clock.wall() - Duration::from_secs(5);
         fs::create_dir(dir.join("auth.ini.lock")).unwrap();
         File::open(dir.join("auth.ini.lock"))
             .unwrap()
@@ -685,7 +897,11 @@ mod tests {
         touch(&dir.join("auth.ini.lock"), old);
         drop(Lock::acquire(&dir.join("auth.ini"), &timing).unwrap());
         assert_eq!(names(&dir), Vec::<String>::new());
-        assert_eq!(*clock.slept.lock().unwrap(), Vec::<Duration>::new());
+        let slept = clock.slept();
+        assert!(
+            slept >= 2 * STALE_INTERVAL && slept < 2 * (STALE_INTERVAL + LONGEST_PAUSE),
+            "{slept:?}"
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -696,7 +912,7 @@ mod tests {
         let (clock, timing) = fake();
         let dir = temp_dir();
         let lock = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        // Stalled past the stale age; another run breaks it and takes over.
+        // Stalled past the stale interval; another run breaks it and takes over.
         clock.sleep(Duration::from_secs(2));
         let other = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
         fs::write(other.new_file(), "the other run's file").unwrap();
@@ -738,14 +954,14 @@ mod tests {
     fn a_late_second_breaker_never_takes_the_first_breakers_fresh_lock() {
         let (clock, timing) = fake();
         let dir = temp_dir();
-        let lock_dir = killed_runs_lock(&dir, clock.now() - Duration::from_secs(5));
+        let lock_dir = killed_runs_lock(&dir, clock.wall() - Duration::from_secs(5));
         let judged = match inspect(&lock_dir).unwrap() {
-            Seen::Held { owners, .. } => owners,
+            Seen::Held(sight) => sight,
             other => panic!("{other:?}"),
         };
-        assert_eq!(judged, ["0123456789abcdef.new"]);
+        assert_eq!(judged.owners(), ["0123456789abcdef.new"]);
         let first = Lock::acquire(&dir.join("auth.ini"), &timing).unwrap();
-        break_lock(&lock_dir, &judged, &timing).unwrap();
+        break_lock(&lock_dir, &judged).unwrap();
         assert!(
             first.new_file().exists(),
             "the first breaker's lock was taken"

@@ -3,14 +3,16 @@
 //! no profile and a crash never leaves a half-written file.
 //!
 //! This is the only code that touches the file system, in rooms by job:
-//! `files` (links and the read rules), `catalog` (the two files merged),
-//! `lock` (the lock protocol), `atomic` (the replace), `sessions` (names as
-//! file names). What it assumes of the files is nothing (SPEC §5): a name
+//! `base` (file names, ids and I/O-error wording: the leaf the others stand
+//! on), `files` (links and the read rules), `catalog` (the two files
+//! merged), `lock` (the lock protocol), `atomic` (the replace), `sessions`
+//! (names as file names). What it assumes of the files is nothing (SPEC §5): a name
 //! from a file never becomes more than one path component, a link is
 //! followed to the file it names and kept, a FIFO or device is refused
 //! before it is opened, and every wait for the lock ends within [`LOCK_WAIT`].
 
 mod atomic;
+mod base;
 mod catalog;
 mod files;
 mod lock;
@@ -107,7 +109,7 @@ impl Store {
     /// Runs one read-modify-write cycle of `auth.ini` under the lock. The
     /// file is rewritten only when `change` succeeds and the lock is still
     /// ours at the rename that commits. A run that lost its lock (stalled
-    /// past the stale age) has written nothing; it starts over on the file
+    /// past the stale interval) has written nothing; it starts over on the file
     /// as it is now, so its change lands on top of the newer one instead of
     /// over it.
     pub fn modify<T>(
@@ -271,12 +273,12 @@ mod tests {
     }
 
     /// SPEC §5 "a writer whose lock was broken does not commit its stale
-    /// snapshot": A reads, stalls past the stale age (once, as a SIGSTOP or
+    /// snapshot": A reads, stalls past the stale interval (once, as a SIGSTOP or
     /// VM pause would); B breaks A's lock and commits. A must not write its
     /// old snapshot over B's update: it starts over on the new file, so both
     /// updates are there. The two threads hand over by channels, not by
     /// sleeps: A holds its lock until B has committed, however slow the
-    /// machine (B itself waits out the 300 ms stale age).
+    /// machine (B itself watches it for the 300 ms stale interval).
     #[test]
     fn a_writer_stalled_past_the_stale_age_loses_no_update() {
         use std::sync::Arc;
