@@ -10,7 +10,7 @@ use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, P
 use crate::config::store::{
     Catalog, DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
 };
-use crate::error::AuthError;
+use crate::error::{AuthError, Fix};
 use crate::http::{BaseUrl, Transport};
 use crate::probe::{self, Probe};
 use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
@@ -103,31 +103,24 @@ impl SaveInput {
             .filter(|t| !t.is_empty())
             .or_else(|| from_env(TOKEN_VARS).map(Secret::new))
             .ok_or_else(|| {
-                AuthError::invalid(
-                    "token",
-                    format!("no token given: pass one, or set {}", one_of(TOKEN_VARS)),
-                )
+                AuthError::invalid("token", "no token given").with_fix(Fix::GiveToken)
             })?;
         let url = given(self.url).or_else(|| from_env(URL_VARS));
         if url.is_none() && self.auth_type == AuthType::Jwt {
-            return Err(AuthError::invalid(
-                "url",
-                format!(
-                    "URL is required for JWT auth: pass one, or set {}",
-                    one_of(URL_VARS)
-                ),
-            ));
+            return Err(
+                AuthError::invalid("url", "URL is required for JWT auth").with_fix(Fix::GiveUrl)
+            );
         }
         let project = given(self.project).or_else(|| from_env(PROJECT_VARS));
         if project.is_none() && self.auth_type == AuthType::Iam {
             return Err(AuthError::invalid(
                 "project",
                 format!(
-                    "no project given for IAM profile {}: pass one, or set {}",
-                    crate::python::repr(&self.name),
-                    one_of(PROJECT_VARS)
+                    "no project given for IAM profile {}",
+                    crate::python::repr(&self.name)
                 ),
-            ));
+            )
+            .with_fix(Fix::GiveProject));
         }
         Ok(SaveRequest {
             name: self.name,
@@ -186,15 +179,14 @@ impl<'a> Context<'a> {
         let home = match (env.config_home(), config_dir) {
             (Ok(home), _) => home,
             (Err(_), Some(dir)) => dir.to_path_buf(),
-            (Err(why), None) => return Err(AuthError::Io(why)),
+            (Err(why), None) => return Err(why),
         };
         // The files live beside `-c`, else in the home: that directory must
         // be granted, or every command would act on nothing.
         match config_dir {
             Some(dir) => env.check_reachable(dir, "-c/--config"),
             None => env.check_reachable(&home, env.home_source()),
-        }
-        .map_err(AuthError::Io)?;
+        }?;
         let private_files = env.get(PRIVATE_FILES_VAR) == Some("1");
         Ok(Context {
             store: Store::new(home, config).with_private_files(private_files),
@@ -446,10 +438,10 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     let is_iam = request.auth_type == AuthType::Iam;
     let token = Secret::new(request.token.expose().trim());
     if token.is_empty() {
-        return Err(AuthError::invalid(
-            "token",
-            format!("No token given for profile {quoted}"),
-        ));
+        return Err(
+            AuthError::invalid("token", format!("No token given for profile {quoted}"))
+                .with_fix(Fix::GiveToken),
+        );
     }
     check_value("token", token.expose())?;
     let url = match request
@@ -459,7 +451,11 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     {
         Some(url) if !url.is_empty() => url.to_string(),
         _ if is_iam => DEFAULT_IAM_URL.to_string(),
-        _ => return Err(AuthError::invalid("url", "URL is required for JWT auth")),
+        _ => {
+            return Err(
+                AuthError::invalid("url", "URL is required for JWT auth").with_fix(Fix::GiveUrl)
+            );
+        }
     };
     check_value("url", &url)?;
     let project = if is_iam {
@@ -473,6 +469,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
                     // Saving is how a profile gets one: no "run `contree auth`".
                     format!("No project given for IAM profile {quoted}"),
                 )
+                .with_fix(Fix::GiveProject)
             })?;
         check_value("project", &project)?;
         Some(project)
@@ -678,25 +675,29 @@ mod tests {
         let none = env(&[]);
         let err =
             |auth_type, token: Option<&str>| input(token, auth_type).resolve(&none).unwrap_err();
+        let said = |auth_type, token| {
+            let err = err(auth_type, token);
+            (err.fix(), err.with_next_step())
+        };
         assert_eq!(
-            err(AuthType::Iam, None),
-            AuthError::invalid(
-                "token",
-                "no token given: pass one, or set CONTREE_TOKEN (or NEBIUS_API_KEY)"
+            said(AuthType::Iam, None),
+            (
+                Some(Fix::GiveToken),
+                "no token given: pass one, or set CONTREE_TOKEN (or NEBIUS_API_KEY)".into()
             )
         );
         assert_eq!(
-            err(AuthType::Iam, Some("t")),
-            AuthError::invalid(
-                "project",
-                "no project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)"
+            said(AuthType::Iam, Some("t")),
+            (
+                Some(Fix::GiveProject),
+                "no project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)".into()
             )
         );
         assert_eq!(
-            err(AuthType::Jwt, Some("t")),
-            AuthError::invalid(
-                "url",
-                "URL is required for JWT auth: pass one, or set CONTREE_URL"
+            said(AuthType::Jwt, Some("t")),
+            (
+                Some(Fix::GiveUrl),
+                "URL is required for JWT auth: pass one, or set CONTREE_URL".into()
             )
         );
         // A jwt profile needs no project.

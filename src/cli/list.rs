@@ -5,19 +5,16 @@
 use super::args::ListArgs;
 use super::console::{Console, EXIT_FAILURE, EXIT_OK};
 use super::log::Level;
+use super::words::{self, At};
 use crate::api::{Context, Listing};
-use crate::error::AuthError;
 use crate::output::{self, Row, Value};
-use crate::probe::ProbeStatus;
+use crate::probe::{Probe, ProbeStatus};
 use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs) -> i32 {
     let listing = match context.list_named(args.offline, &args.names) {
         Ok(listing) => listing,
-        Err(err @ AuthError::NotFound(_)) => {
-            return console.fail(&format!("{err}: `contree auth ls` lists the profiles"));
-        }
-        Err(err) => return console.fail(&err.to_string()),
+        Err(err) => return console.fail(&words::message(&err, At::Elsewhere)),
     };
     // The table marks the active profile in its ACTIVE column (no `*`).
     if listing.active_exists {
@@ -59,8 +56,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs
         );
     }
     for entry in &listing.profiles {
-        if let Some(detail) = &entry.probe.detail {
-            let detail = listing_advice(detail);
+        if let Some(detail) = reason(&entry.probe) {
             let message = format!(
                 "profile {}: {}: {detail}",
                 repr(&entry.profile.name),
@@ -86,11 +82,7 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
         .filter(|entry| entry.probe.status != ProbeStatus::Ok)
         .collect();
     for entry in &failing {
-        let why = entry
-            .probe
-            .detail
-            .as_deref()
-            .map_or("no detail".into(), listing_advice);
+        let why = reason(&entry.probe).unwrap_or_else(|| "no detail".into());
         console.log(
             Level::Error,
             &format!(
@@ -111,19 +103,15 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
     EXIT_FAILURE
 }
 
-/// A probe's reason with advice `ls` can act on: `ls` takes no
-/// `--allow-insecure-http`, the profile is saved again with it.
-fn listing_advice(detail: &str) -> std::borrow::Cow<'_, str> {
-    const SAVE_ONLY: &str = "pass --allow-insecure-http";
-    match detail.find(SAVE_ONLY) {
-        Some(at) => format!(
-            "{}save the profile again with `contree auth --allow-insecure-http`{}",
-            &detail[..at],
-            &detail[at + SAVE_ONLY.len()..]
-        )
-        .into(),
-        None => detail.into(),
-    }
+/// A probe's reason, with the next step in this face's words when the
+/// profile's values say what it is (`ls` takes no `--allow-insecure-http`:
+/// the profile is saved again with it).
+fn reason(probe: &Probe) -> Option<String> {
+    let detail = probe.detail.as_deref()?;
+    Some(match &probe.fix {
+        Some(fix) => format!("{detail}: {}", words::spell(fix, At::Elsewhere)),
+        None => detail.to_string(),
+    })
 }
 
 /// One row per profile, keys in the reference's order (plus `detail` where the format allows).
@@ -143,8 +131,8 @@ fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
                 ("status", entry.probe.status.as_str().into()),
             ];
             if with_detail {
-                let detail = entry.probe.detail.as_deref().map(listing_advice);
-                row.push(("detail", detail.as_deref().unwrap_or("").into()));
+                let detail = reason(&entry.probe).unwrap_or_default();
+                row.push(("detail", detail.as_str().into()));
             }
             row
         })

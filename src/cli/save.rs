@@ -8,6 +8,7 @@
 use super::args::SaveArgs;
 use super::console::{Console, EXIT_OK, Prompt, SECRET_PROMPT};
 use super::log::Level;
+use super::words::{self, At, PROJECT_ADVICE, TOKEN_ADVICE, URL_ADVICE};
 use crate::api::{Context, SaveRequest};
 use crate::config::env::{Environment, HIDDEN_INPUT_VAR, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AuthType, DEFAULT_PROFILE, Secret};
@@ -113,7 +114,7 @@ pub fn run(
     };
     let exists = match context.profile_exists(&name) {
         Ok(exists) => exists,
-        Err(err) => return console.fail(&err.to_string()),
+        Err(err) => return console.fail(&words::message(&err, At::Elsewhere)),
     };
     let action = if exists { "Updating" } else { "Setting" };
     console.log(
@@ -154,7 +155,13 @@ pub fn run(
                 "Token verification failed: {err}. Profile not changed."
             ));
         }
-        Err(err) => return console.fail(&advice(&err, url_source, &given_url)),
+        Err(err) => {
+            let at = At::Save {
+                url_source,
+                url: &given_url,
+            };
+            return console.fail(&words::message(&err, at));
+        }
     };
     if !outcome.list_permission {
         let label = if outcome.profile.project.is_empty() {
@@ -181,34 +188,6 @@ pub fn run(
 
 const URL_PROMPT: &str = "URL: ";
 const PROJECT_PROMPT: &str = "Project ID: ";
-/// What gives the project instead of the prompt.
-const PROJECT_ADVICE: &str = "pass -P/--project or set CONTREE_PROJECT";
-
-/// A refusal of the core, in the words of this command's flags and
-/// variables: what to pass to get past it.
-fn advice(err: &AuthError, url_source: &str, url: &str) -> String {
-    match err {
-        AuthError::InvalidInput { field, message } => match field.as_str() {
-            "project" => format!("{message}: {PROJECT_ADVICE}"),
-            "token" => format!("{message}: {TOKEN_ADVICE}"),
-            // The core names the bad scheme; the user needs the flag.
-            "url" if message.contains("scheme") => format!(
-                "{url_source} needs a URL that starts with http:// or https:// (got {})",
-                repr(url)
-            ),
-            "url" => format!("{message}: check {url_source}"),
-            _ => message.clone(),
-        },
-        AuthError::AlreadyExists(name) => format!(
-            "Profile {} already exists: pass -y/--force to overwrite it",
-            repr(name)
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// What gives the token instead of the prompt.
-const TOKEN_ADVICE: &str = "pipe it with --token-stdin, or set CONTREE_TOKEN";
 
 /// Why `contree auth` will not ask for the token on this terminal.
 pub const VISIBLE_TOKEN_PROMPT: &str = "Not asking for the token here: this host would show it on the screen as it is typed. \
@@ -261,11 +240,9 @@ fn ask_for_the_rest(
         {
             Some(url) if !url.trim_end_matches('/').is_empty() => Some(url),
             Some(_) => {
-                return Err(
-                    console.fail("URL is required for JWT auth: pass -u/--url or set CONTREE_URL")
-                );
+                return Err(console.fail(&format!("URL is required for JWT auth: {URL_ADVICE}")));
             }
-            None => return Err(console.ended_at(URL_PROMPT, "pass -u/--url or set CONTREE_URL")),
+            None => return Err(console.ended_at(URL_PROMPT, URL_ADVICE)),
         },
     };
     let project = if is_iam {
