@@ -105,23 +105,10 @@ impl SaveInput {
             .ok_or_else(|| {
                 AuthError::invalid("token", "no token given").with_fix(Fix::GiveToken)
             })?;
+        // A URL or project left out everywhere may still come from the
+        // profile being replaced; `save_profile` refuses what is missing then.
         let url = given(self.url).or_else(|| from_env(URL_VARS));
-        if url.is_none() && self.auth_type == AuthType::Jwt {
-            return Err(
-                AuthError::invalid("url", "URL is required for JWT auth").with_fix(Fix::GiveUrl)
-            );
-        }
         let project = given(self.project).or_else(|| from_env(PROJECT_VARS));
-        if project.is_none() && self.auth_type == AuthType::Iam {
-            return Err(AuthError::invalid(
-                "project",
-                format!(
-                    "no project given for IAM profile {}",
-                    crate::python::repr(&self.name)
-                ),
-            )
-            .with_fix(Fix::GiveProject));
-        }
         Ok(SaveRequest {
             name: self.name,
             token,
@@ -150,6 +137,30 @@ pub struct SaveOutcome {
     pub replaced: bool,
     /// For the user: auth.ini's mode follows the host's umask, and the like.
     pub warnings: Vec<String>,
+    /// The values of the replaced profile that the request left out and
+    /// that were kept ([`keep_saved_values`]).
+    pub kept: Vec<Kept>,
+    /// The active profile's name, and whether it exists: when not, the
+    /// user should hear how to make this one active.
+    pub active: String,
+    pub active_exists: bool,
+}
+
+/// A saved value that replacing a profile kept, because the request left
+/// it out: rotating a token keeps where the profile points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    Url,
+    Project,
+}
+
+impl Kept {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kept::Url => "URL",
+            Kept::Project => "project",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +229,15 @@ impl Context<'_> {
     /// reference does: a broken value anywhere is an error (as for list,
     /// switch and save in the Python CLI).
     pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
-        Ok(self.store.load()?.get(name).is_some())
+        Ok(self.saved_profile(name)?.is_some())
+    }
+
+    /// The profile of that name as saved (never its token), read as
+    /// [`Context::profile_exists`] reads it.
+    pub fn saved_profile(&self, name: &str) -> Result<Option<ProfileView>, AuthError> {
+        let loaded = self.store.load()?;
+        let active = self.active_name(&loaded);
+        Ok(loaded.get(name).map(|p| ProfileView::new(p, &active)))
     }
 
     /// Whether a profile of that name is defined, reading no value: what
@@ -277,10 +296,12 @@ impl Context<'_> {
         progress: &mut dyn FnMut(&str),
     ) -> Result<SaveOutcome, AuthError> {
         validate_name(&request.name)?;
-        let exists = self.profile_exists(&request.name)?;
-        if exists && !request.overwrite {
+        let loaded = self.store.load()?;
+        let saved = loaded.get(&request.name);
+        if saved.is_some() && !request.overwrite {
             return Err(AuthError::AlreadyExists(request.name));
         }
+        let (request, kept) = keep_saved_values(request, saved);
         let profile = checked_profile(&request)?;
         let whoami_request = whoami::request_for(&profile)?;
         self.store.check_writable()?;
@@ -308,12 +329,17 @@ impl Context<'_> {
             Ok((replaced, active))
         })?;
         let active = self.active_over(&recorded_active);
+        // Read before the write: a profile other than this one that was there.
+        let active_exists = active == profile.name || loaded.get(&active).is_some();
         Ok(SaveOutcome {
             profile: ProfileView::new(&profile, &active),
             list_permission: whoami.has_permission(REQUIRED_PERMISSION),
             path: self.store.auth_path.display().to_string(),
             replaced,
             warnings,
+            kept,
+            active,
+            active_exists,
         })
     }
 
@@ -428,6 +454,35 @@ impl Context<'_> {
             progress,
         )
     }
+}
+
+/// Replacing a profile of the same type with a request that leaves out its
+/// URL or project keeps the saved ones (and the consent to plain http that
+/// goes with the URL), so that rotating a token (`contree auth -p NAME -y
+/// --token-stdin`) needs nothing else. Python's contree-cli asks for them
+/// again instead; a given value, or one from the environment, still wins.
+fn keep_saved_values(
+    mut request: SaveRequest,
+    saved: Option<&Profile>,
+) -> (SaveRequest, Vec<Kept>) {
+    let mut kept = Vec::new();
+    let Some(saved) = saved.filter(|s| s.auth_type == request.auth_type.as_str()) else {
+        return (request, kept);
+    };
+    let missing = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
+    if missing(&request.url) && !saved.url.is_empty() {
+        request.url = Some(saved.url.clone());
+        request.allow_insecure_http |= saved.allow_insecure_http;
+        kept.push(Kept::Url);
+    }
+    if request.auth_type == AuthType::Iam
+        && missing(&request.project)
+        && let Some(project) = saved.project.clone().filter(|p| !p.is_empty())
+    {
+        request.project = Some(project);
+        kept.push(Kept::Project);
+    }
+    (request, kept)
 }
 
 /// The profile a save request describes, with every value checked so that
@@ -673,8 +728,12 @@ mod tests {
     #[test]
     fn save_input_names_the_variables_when_nothing_is_set() {
         let none = env(&[]);
-        let err =
-            |auth_type, token: Option<&str>| input(token, auth_type).resolve(&none).unwrap_err();
+        // The token is refused at once; a URL or project only once no
+        // replaced profile supplies it ([`keep_saved_values`]).
+        let err = |auth_type, token: Option<&str>| match input(token, auth_type).resolve(&none) {
+            Err(err) => err,
+            Ok(request) => checked_profile(&request).unwrap_err(),
+        };
         let said = |auth_type, token| {
             let err = err(auth_type, token);
             (err.fix(), err.with_next_step())
@@ -690,7 +749,7 @@ mod tests {
             said(AuthType::Iam, Some("t")),
             (
                 Some(Fix::GiveProject),
-                "no project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)".into()
+                "No project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)".into()
             )
         );
         assert_eq!(
@@ -703,6 +762,40 @@ mod tests {
         // A jwt profile needs no project.
         let jwt = env(&[("CONTREE_URL", "http://127.0.0.1:9")]);
         assert!(input(Some("t"), AuthType::Jwt).resolve(&jwt).is_ok());
+    }
+
+    /// Issue 25 item 6: replacing a profile of the same type keeps the
+    /// saved URL and project the request left out (with the URL's consent
+    /// to plain http); given values win; another type keeps nothing.
+    #[test]
+    fn replacing_a_profile_keeps_the_saved_url_and_project_left_out() {
+        let saved = Profile {
+            name: "a".into(),
+            auth_type: "iam".into(),
+            url: "http://10.0.0.1:8080".into(),
+            project: Some("p-saved".into()),
+            token: Some(Secret::new("old")),
+            allow_insecure_http: true,
+        };
+        let mut bare = request("a", "new", AuthType::Iam);
+        (bare.url, bare.project, bare.overwrite) = (None, None, true);
+        let (kept_request, kept) = keep_saved_values(bare.clone(), Some(&saved));
+        assert_eq!(kept, [Kept::Url, Kept::Project]);
+        assert_eq!(kept_request.url.as_deref(), Some("http://10.0.0.1:8080"));
+        assert_eq!(kept_request.project.as_deref(), Some("p-saved"));
+        assert!(kept_request.allow_insecure_http);
+        let profile = checked_profile(&kept_request).unwrap();
+        assert_eq!(profile.token.unwrap().expose(), "new");
+
+        let given = request("a", "new", AuthType::Iam);
+        let (same, kept) = keep_saved_values(given.clone(), Some(&saved));
+        assert!(kept.is_empty());
+        assert_eq!((same.url, same.project), (given.url, given.project));
+
+        let mut jwt = bare.clone();
+        jwt.auth_type = AuthType::Jwt;
+        assert!(keep_saved_values(jwt, Some(&saved)).1.is_empty());
+        assert!(keep_saved_values(bare, None).1.is_empty());
     }
 
     #[test]

@@ -737,3 +737,42 @@ fn a_listing_detail_names_the_tool_argument_not_the_cli_flag() {
     assert!(!detail.contains("--allow-insecure-http"), "{detail}");
     let _ = std::fs::remove_dir_all(home);
 }
+
+/// Issue 25 item 6: an agent rotates a token with `overwrite` alone (the
+/// saved URL and project are kept, and the log says so); a first save
+/// while no profile is active says which tool makes it active.
+#[test]
+fn a_token_is_rotated_with_overwrite_alone_and_first_steps_are_said() {
+    let home = temp_home();
+    let url = "http://127.0.0.1:9";
+    let first = serve_lines(
+        &[call(1, "save_profile", json!({"name": "a", "url": url}))],
+        &[("CONTREE_TOKEN", TOKEN), ("CONTREE_PROJECT", "proj-1")],
+        Some(&home),
+    );
+    structured(&first.replies[0]);
+    assert_has(
+        &first.log,
+        "[INFO] No profile is active ('default' does not exist): call switch_profile with name 'a' to make this one active",
+    );
+    let rotated = serve_lines(
+        &[call(
+            1,
+            "save_profile",
+            json!({"name": "a", "overwrite": true}),
+        )],
+        &[("CONTREE_TOKEN", "ok-rotated-0123456789abcdef")],
+        Some(&home),
+    );
+    let saved = structured(&rotated.replies[0]);
+    assert_eq!(saved["replaced"], true);
+    assert_eq!(saved["profile"]["project"], "proj-1");
+    assert_eq!(saved["profile"]["url"], url);
+    assert_has(
+        &rotated.log,
+        "[INFO] Kept the saved URL and project of profile 'a'",
+    );
+    let ini = std::fs::read_to_string(home.join("auth.ini")).unwrap();
+    assert!(ini.contains("token = ok-rotated-0123456789abcdef"), "{ini}");
+    let _ = std::fs::remove_dir_all(home);
+}

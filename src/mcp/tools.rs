@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
-use crate::api::{Context, ProfileView, SaveInput, one_of};
+use crate::api::{Context, ProfileView, SaveInput, SaveOutcome, one_of};
 use crate::cli::log::Level;
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
@@ -441,6 +441,7 @@ fn run(
                 notes.push((Level::Info, note.to_string()))
             })?;
             warn(notes, &outcome.warnings);
+            first_steps(notes, &outcome);
             Ok(json!({
                 "profile": profile_content(&outcome.profile),
                 "list_permission": outcome.list_permission,
@@ -448,6 +449,31 @@ fn run(
                 "replaced": outcome.replaced,
             }))
         }
+    }
+}
+
+/// What comes next after a save, in this face's words: which saved values
+/// were kept, and how to make the profile active when none is.
+fn first_steps(notes: &mut Notes, outcome: &SaveOutcome) {
+    let name = crate::python::repr(&outcome.profile.name);
+    if !outcome.kept.is_empty() {
+        let kept: Vec<_> = outcome.kept.iter().map(|k| k.as_str()).collect();
+        notes.push((
+            Level::Info,
+            format!(
+                "Kept the saved {} of profile {name} (pass url or project to change them)",
+                kept.join(" and ")
+            ),
+        ));
+    }
+    if !outcome.active_exists {
+        notes.push((
+            Level::Info,
+            format!(
+                "No profile is active ({} does not exist): call switch_profile with name {name} to make this one active",
+                crate::python::repr(&outcome.active)
+            ),
+        ));
     }
 }
 

@@ -408,13 +408,16 @@ fn every_tool_and_error(host: &Host) {
         crate::common::sha16(&good)
     );
     assert_eq!(saved["list_permission"], true);
+    // Issue 25 item 4: the next step, in this face's words, for an agent.
     assert_eq!(
         tool_error(&r[2]),
-        json!({"kind": "already-exists", "name": "a"})
+        json!({"kind": "already-exists", "name": "a",
+               "next_step": "call save_profile again with overwrite: true to replace it"})
     );
     assert_eq!(
-        r[2]["content"][0]["text"], "profile 'a' already exists",
-        "the core's message first"
+        r[2]["content"][0]["text"],
+        "profile 'a' already exists: call save_profile again with overwrite: true to replace it",
+        "the core's message first, then the next step"
     );
     assert_eq!(structured(&r[3])["replaced"], true);
     let invalid = tool_error(&r[4]);
