@@ -157,7 +157,14 @@ fn spell(fix: &Fix) -> String {
                 .into()
         }
         Fix::GrantConfigDir { dir } => grant(dir),
-        Fix::NameConfigHome => grant("DIR"),
+        Fix::NameConfigHome if TOOL_HOST => {
+            "grant this component one storage directory only, or grant it CONTREE_HOME: wassette permission grant environment-variable COMPONENT_ID CONTREE_HOME"
+                .into()
+        }
+        Fix::NameConfigHome => {
+            "preopen only the config directory, or pass CONTREE_HOME (wasmtime run --dir DIR --env CONTREE_HOME=DIR ...)"
+                .into()
+        }
     }
 }
 
