@@ -22,7 +22,7 @@ pub fn command() -> Command {
     Cli::command()
         .version(version())
         .subcommand(
-            Command::new(COMPLETIONS)
+            without_globals(Command::new(COMPLETIONS))
                 .about("Print the shell completion script to stdout")
                 .arg(
                     Arg::new("shell")
@@ -31,7 +31,17 @@ pub fn command() -> Command {
                         .help("bash, zsh, fish, elvish or powershell"),
                 ),
         )
-        .subcommand(Command::new(MAN).about("Print the man page (roff) to stdout"))
+        .subcommand(without_globals(Command::new(MAN)).about("Print the man page (roff) to stdout"))
+}
+
+/// The component's global options do nothing for these two: an argument of
+/// the same id keeps clap from offering them here (help, completions, man).
+fn without_globals(command: Command) -> Command {
+    ["format", "config", "log_level"]
+        .into_iter()
+        .fold(command, |command, id| {
+            command.arg(Arg::new(id).long(id).hide(true))
+        })
 }
 
 /// Answers `completions SHELL` and `man` when they are the whole command
@@ -163,6 +173,7 @@ mod tests {
             assert_eq!(code, Some(0), "{line}");
             assert!(help.contains(says), "{line}: {help}");
             assert!(help.contains("Usage: contree"), "{line}: {help}");
+            assert!(!help.contains("--format"), "{line}: not offered: {help}");
         }
         // Help of the component's commands stays the component's.
         assert_eq!(run("auth --help").0, None);
