@@ -58,11 +58,11 @@ pub fn tls_failure(code: &str, certificate: bool, machine_trust: bool) -> String
              store, SSL_CERT_FILE or SSL_CERT_DIR (add its CA to one of them)"
             .to_string(),
         (true, false) => format!("TLS failed ({code})"),
+        // The fix first: a detail is cut at `whoami::MAX_MESSAGE_CHARS`.
         (false, _) => format!(
-            "TLS failed ({code}): the server's certificate may not be trusted by this host \
-             (it may use only CAs built into it); run contree with the contree launcher, \
-             which trusts this machine's store, SSL_CERT_FILE and SSL_CERT_DIR, or give \
-             this host its own CA setting where it has one (see docs/network.md)"
+            "TLS failed: the server's certificate may not be trusted by this host; run it with \
+             the contree launcher and SSL_CERT_FILE/SSL_CERT_DIR, or use the host's own CA \
+             setting ({code})"
         ),
     }
 }
@@ -97,8 +97,9 @@ mod tests {
     fn under_another_host_a_tls_failure_says_the_host_may_not_trust_the_certificate() {
         for certificate in [false, true] {
             let text = tls_failure("ErrorCode::TlsProtocolError", certificate, false);
+            assert!(text.ends_with(" (ErrorCode::TlsProtocolError)"), "{text}");
             assert!(
-                text.starts_with("TLS failed (ErrorCode::TlsProtocolError): "),
+                text.chars().count() <= crate::whoami::MAX_MESSAGE_CHARS,
                 "{text}"
             );
             assert!(text.contains("may not be trusted by this host"), "{text}");

@@ -209,7 +209,8 @@ async fn tunnel(tcp: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> Resu
                 .filter(|c| !c.is_control())
                 .take(80)
                 .collect();
-            let hint = if code == 407 {
+            // tinyproxy says 401, the standard 407.
+            let hint = if code == 407 || code == 401 {
                 if proxy.authorization().is_some() {
                     ": it refused the credentials in the proxy URL"
                 } else {
