@@ -30,7 +30,7 @@ const PROXY_PASSWORD: &str = "proxy-Pa55-7f3e9c";
 /// A CA made for one test, and a TLS front signed by it that hands each
 /// request to the stand-in API.
 struct TlsApi {
-    _api: MockApi,
+    api: MockApi,
     port: u16,
     dir: tempfile::TempDir,
     stop: Arc<AtomicBool>,
@@ -107,7 +107,7 @@ impl TlsApi {
             }
         });
         TlsApi {
-            _api: api,
+            api,
             port,
             dir,
             stop,
@@ -117,6 +117,11 @@ impl TlsApi {
     /// `https://NAME:PORT` (`localhost` reaches it directly).
     fn url(&self, name: &str) -> String {
         format!("https://{name}:{}", self.port)
+    }
+
+    /// `http://NAME:PORT` of the stand-in API itself (no TLS).
+    fn plain_url(&self, name: &str) -> String {
+        format!("http://{name}:{}", self.api.addr().port())
     }
 
     fn ca_file(&self) -> PathBuf {
@@ -372,4 +377,43 @@ fn no_proxy_goes_direct_and_a_failing_proxy_is_named_without_its_password() {
     assert_ne!(out.code, 0);
     assert_has(&out.stderr, &format!("the proxy {down}"));
     assert_no_password(&sb, &[&detail, &out.stdout, &out.stderr]);
+}
+
+/// Plain http through the proxy goes in absolute form with
+/// `Proxy-Authorization` (after the user's consent to plain http, as
+/// without a proxy). Fails on the old code (no proxy: the name does not
+/// resolve).
+#[test]
+fn plain_http_goes_to_the_proxy_in_absolute_form_with_its_credentials() {
+    let api = TlsApi::start();
+    let Some(proxy) = proxy_for(&api, "the plain http proxy test") else {
+        return;
+    };
+    let url = api.plain_url(API_NAME);
+    let mut sb = Sandbox::new();
+    sb.host_env("http_proxy", with_credentials(&proxy.url(), PROXY_PASSWORD))
+        // Not used for http://.
+        .host_env("HTTPS_PROXY", "http://127.0.0.1:9");
+    let saved = Save::new(&token("ok"), &url)
+        .name("a")
+        .yes()
+        .arg("--allow-insecure-http")
+        .run(&sb);
+    assert_eq!(
+        saved.code,
+        0,
+        "{}{}\n{}",
+        saved.stdout,
+        saved.stderr,
+        proxy.log()
+    );
+    assert_eq!(listed(&sb).0, "ok");
+    assert_has(&proxy.log(), &format!("GET {url}/v1/whoami"));
+    let seen = api.api.requests();
+    assert!(
+        seen.iter()
+            .all(|r| r.header("proxy-authorization").is_none()),
+        "the proxy passed its credentials on"
+    );
+    assert_no_password(&sb, &[&saved.stdout, &saved.stderr]);
 }

@@ -255,3 +255,49 @@ fn tls_error(err: io::Error) -> Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn running_out_of_file_descriptors_is_a_wait_for_a_slot_not_a_failure() {
+        for errno in [libc::EMFILE, libc::ENFILE] {
+            let failures = [
+                Failure::Connect(io::Error::from_raw_os_error(errno)),
+                Failure::Lookup(io::Error::from_raw_os_error(errno)),
+            ];
+            for failure in failures {
+                assert!(matches!(
+                    server_error(failure),
+                    Error::ConnectionLimitReached
+                ));
+            }
+            let proxy = Proxy::parse("HTTPS_PROXY", "http://u:secret@proxy:3128").unwrap();
+            let failure = Failure::Connect(io::Error::from_raw_os_error(errno));
+            assert!(matches!(
+                proxy_error(&proxy, failure),
+                Error::ConnectionLimitReached
+            ));
+        }
+        let refused = Failure::Connect(io::ErrorKind::ConnectionRefused.into());
+        assert!(matches!(server_error(refused), Error::ConnectionRefused));
+    }
+
+    #[test]
+    fn a_proxy_that_refuses_is_named_without_its_credentials() {
+        let proxy = Proxy::parse("HTTPS_PROXY", "http://u:secret@proxy:3128").unwrap();
+        let refused = Failure::Connect(io::ErrorKind::ConnectionRefused.into());
+        match proxy_error(&proxy, refused) {
+            Error::InternalError(Some(message)) => {
+                assert!(
+                    message.starts_with("the proxy http://proxy:3128 refused"),
+                    "{message}"
+                );
+                assert!(!message.contains("secret"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
