@@ -42,7 +42,9 @@ pub mod workspace {
     pub use crate::api::Context;
     pub use crate::cli::args::{Cli, parse as parse_args, version};
     pub use crate::cli::{Io, SECRET_PROMPT, run as run_cli};
-    pub use crate::config::env::{Environment, HIDDEN_INPUT_VAR, HOME_VARIABLES};
+    pub use crate::config::env::{
+        Environment, HIDDEN_INPUT_VAR, HOME_VARIABLES, MACHINE_TRUST_VAR,
+    };
     pub use crate::config::ini::Document;
     pub use crate::config::profile::read_profiles;
     pub use crate::config::store::{is_working_file as is_store_working_file, read_texts};

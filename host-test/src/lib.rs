@@ -1,8 +1,11 @@
 //! Runs the `contree-auth` WASI component under wasmtime. What ships and
 //! what tests are different rooms; imports only go down this list:
 //!
+//! - [`outgoing`]: how the component's `wasi:http` requests leave the
+//!   machine (the CAs and proxies of the host's environment), importing
+//!   nothing of this crate;
 //! - [`runtime`]: the wasmtime pieces (engine, linker, the store's [`runtime::Host`],
-//!   the on-disk compile cache), importing nothing of this crate;
+//!   the on-disk compile cache), importing only [`outgoing`];
 //! - [`runner`]: one run of `wasi:cli/run` ([`Outcome`] is how it ended);
 //!   [`typed`]: typed calls of the `contree:auth` exports;
 //! - [`launcher`]: what ships in `target/release/contree` (where the config
@@ -17,6 +20,7 @@
 pub mod harness;
 pub mod launcher;
 pub mod outcome;
+pub mod outgoing;
 pub mod runner;
 pub mod runtime;
 pub mod typed;

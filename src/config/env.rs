@@ -20,6 +20,13 @@ pub const PROJECT_VARS: &[&str] = &["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"];
 /// without this promise the token is never asked for on a terminal.
 pub const HIDDEN_INPUT_VAR: &str = "CONTREE_HIDDEN_INPUT";
 
+/// Set to `1` by a host whose TLS trusts this machine's CAs (the system
+/// store, `SSL_CERT_FILE`, `SSL_CERT_DIR`), as the `contree` launcher's does:
+/// a certificate it refuses is then not trusted by the machine itself.
+/// Other hosts (the stock CLI, jco, wasmtime-py, Wassette) may use roots of
+/// their own, and a TLS failure says so.
+pub const MACHINE_TRUST_VAR: &str = "CONTREE_MACHINE_TRUST";
+
 /// Environment variables, as the component received them, and the
 /// directories the host preopened (their guest paths).
 #[derive(Debug, Clone, Default)]

@@ -16,6 +16,7 @@ use wasip2::io::streams::{InputStream, StreamError};
 
 use super::url::Scheme;
 use super::{MAX_BODY_BYTES, Outcome, Request, Transport};
+use crate::config::env::MACHINE_TRUST_VAR;
 
 /// More requests than this wait for a free slot.
 const MAX_IN_FLIGHT: usize = 32;
@@ -260,9 +261,11 @@ fn outcome_of_error(code: &ErrorCode) -> Outcome {
         }
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => {
-            format!("TLS failed ({code:?})")
-        }
+        | ErrorCode::TlsAlertReceived(_) => super::tls_failure(
+            &format!("{code:?}"),
+            matches!(code, ErrorCode::TlsCertificateError),
+            std::env::var(MACHINE_TRUST_VAR).is_ok_and(|v| v == "1"),
+        ),
         ErrorCode::HttpRequestDenied => "the host does not allow outgoing HTTP".to_string(),
         ErrorCode::InternalError(Some(message)) => message.clone(),
         other => format!("{other:?}"),

@@ -16,6 +16,7 @@ mod ini_compat;
 mod jco;
 mod list;
 mod mcp;
+mod network;
 mod python_env;
 mod python_host;
 mod robustness;

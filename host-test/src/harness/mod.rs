@@ -7,6 +7,7 @@ pub mod mock_api;
 pub mod python;
 pub mod sandbox;
 pub mod support;
+pub mod tinyproxy;
 pub mod tokens;
 pub mod wassette;
 

@@ -12,12 +12,16 @@ use tempfile::TempDir;
 use super::faults::{Faults, faulty_runner};
 use super::tokens::scanned;
 use crate::outcome::Outcome;
+use crate::outgoing::Network;
 use crate::runner::{RunSpec, Stdin};
 
 pub struct Sandbox {
     _dir: TempDir,
     home: PathBuf,
     env: Vec<(String, String)>,
+    /// The host's own environment, as far as its network goes
+    /// (`SSL_CERT_FILE`, `HTTPS_PROXY`, ...): the guest never sees it.
+    host_env: Vec<(String, String)>,
     stdin: Vec<u8>,
     preopens: Vec<PathBuf>,
     faults: Option<Arc<Faults>>,
@@ -51,6 +55,7 @@ impl Sandbox {
             _dir: dir,
             home,
             env: Vec::new(),
+            host_env: Vec::new(),
             stdin: Vec::new(),
             preopens: Vec::new(),
             faults: None,
@@ -73,6 +78,16 @@ impl Sandbox {
         let key = key.into();
         self.env.retain(|(k, _)| *k != key);
         self.env.push((key, value.into()));
+        self
+    }
+
+    /// Sets a variable of the host's environment for later runs: what the
+    /// launcher would read from its own (its CAs and proxies, see
+    /// `outgoing`), never passed to the guest.
+    pub fn host_env(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        let key = key.into();
+        self.host_env.retain(|(k, _)| *k != key);
+        self.host_env.push((key, value.into()));
         self
     }
 
@@ -195,6 +210,10 @@ impl Sandbox {
             preopens: self.dirs(),
             stdin: Stdin::Bytes(stdin.into()),
             capture: true,
+            network: Arc::new(Network::from_vars(|name| {
+                let value = self.host_env.iter().find(|(k, _)| k == name);
+                value.map(|(_, v)| v.clone())
+            })),
         };
         let outcome = match &self.faults {
             Some(faults) => faulty_runner().run_with_extension(spec, faults.clone()),

@@ -152,7 +152,7 @@ fn trixie_libc6() -> Result<PathBuf, String> {
         "fetching Debian {SUITE}'s libc6 into {} (once)",
         dir.display()
     );
-    fetch_libc6(&dir)?;
+    fetch_debian_package(&dir, SUITE, "libc6", None)?;
     if !lib.join(LOADER).is_file() {
         return Err(format!("libc6 unpacked without {LIB_DIR}/{LOADER}"));
     }
@@ -161,9 +161,15 @@ fn trixie_libc6() -> Result<PathBuf, String> {
     Ok(lib)
 }
 
-/// `apt-get update` and `apt-get download libc6` with a sources list, state
-/// and cache of our own under `dir`, then `dpkg-deb -x` into `dir/root`.
-fn fetch_libc6(dir: &Path) -> Result<(), String> {
+/// `apt-get update` and `apt-get download PACKAGE[=VERSION]` of Debian
+/// `suite` with a sources list, state and cache of our own under `dir`, then
+/// `dpkg-deb -x` into `dir/root` (libc6 here, tinyproxy for the proxy tests).
+pub(super) fn fetch_debian_package(
+    dir: &Path,
+    suite: &str,
+    package: &str,
+    version: Option<&str>,
+) -> Result<(), String> {
     if !Path::new(KEYRING).is_file() {
         return Err(format!(
             "{KEYRING} is missing: cannot check Debian's signatures"
@@ -181,7 +187,7 @@ fn fetch_libc6(dir: &Path) -> Result<(), String> {
     let sources = dir.join("sources.list");
     fs::write(
         &sources,
-        format!("deb [signed-by={KEYRING}] {mirror} {SUITE} main\n"),
+        format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"),
     )
     .map_err(|e| format!("writing {}: {e}", sources.display()))?;
     let apt_get = |args: &[&str]| {
@@ -202,9 +208,17 @@ fn fetch_libc6(dir: &Path) -> Result<(), String> {
     };
     checked(
         apt_get(&["update"]),
-        "apt-get update (Debian trixie, private state)",
+        &format!("apt-get update (Debian {suite}, private state)"),
     )?;
-    checked(apt_get(&["download", "libc6"]), "apt-get download libc6")?;
+    let wanted = match version {
+        Some(version) => format!("{package}={version}"),
+        None => package.to_string(),
+    };
+    checked(
+        apt_get(&["download", &wanted]),
+        &format!("apt-get download {wanted}"),
+    )?;
+    let prefix = format!("{package}_");
     let deb = fs::read_dir(&debs)
         .map_err(|e| e.to_string())?
         .filter_map(Result::ok)
@@ -212,12 +226,12 @@ fn fetch_libc6(dir: &Path) -> Result<(), String> {
         .find(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("libc6_") && n.ends_with(".deb"))
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".deb"))
         })
-        .ok_or("apt-get download left no libc6_*.deb")?;
+        .ok_or_else(|| format!("apt-get download left no {prefix}*.deb"))?;
     let mut unpack = Command::new("dpkg-deb");
     unpack.arg("-x").arg(&deb).arg(dir.join("root"));
-    checked(unpack, "dpkg-deb -x libc6")?;
+    checked(unpack, &format!("dpkg-deb -x {package}"))?;
     // The package lists (about 40 MB) were needed for the download only.
     for used in [&state, &cache] {
         fs::remove_dir_all(used).map_err(|e| format!("removing {}: {e}", used.display()))?;

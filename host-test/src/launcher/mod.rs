@@ -14,10 +14,12 @@ pub mod plan;
 pub mod terminal;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use contree_auth::workspace::{HIDDEN_INPUT_VAR, escape_controls};
 
+use crate::outgoing::Network;
 use crate::runner::{Outcome, RunSpec, Runner, Stdin};
 
 pub use plan::{PASSED_ENV, PRIVATE_FILES_ENV, Plan, plan};
@@ -73,6 +75,8 @@ pub fn launch(component: &[u8]) -> anyhow::Result<i32> {
         preopens: plan.preopens,
         stdin: Stdin::Inherit,
         capture: false,
+        // The CAs and proxies of the launcher's own environment.
+        network: Arc::new(Network::from_vars(|name| std::env::var(name).ok())),
     };
     #[cfg(unix)]
     let outcome = match echo {

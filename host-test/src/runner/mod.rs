@@ -3,8 +3,10 @@
 //! the arguments, environment, directories and stdio that the run asks for.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use contree_auth::workspace::MACHINE_TRUST_VAR;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
@@ -12,6 +14,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 pub use crate::outcome::Outcome;
+use crate::outgoing::Network;
 use crate::runtime::cache::{self, CacheUse};
 use crate::runtime::{Extension, Host};
 
@@ -49,6 +52,10 @@ pub struct RunSpec {
     /// Capture stdout/stderr into the [`Outcome`]; otherwise inherit them
     /// (or take what [`Runner::run_with`] sets).
     pub capture: bool,
+    /// How the guest's requests travel: the CAs and proxies of the host's
+    /// environment (the launcher's own; a test's sandbox's), never of
+    /// [`RunSpec::env`].
+    pub network: Arc<Network>,
 }
 
 /// A compiled, linked component, ready to run any number of times, from any
@@ -141,6 +148,9 @@ impl Runner {
     ) -> anyhow::Result<Outcome> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(&spec.args).envs(&spec.env);
+        // Every run here sends through the launcher's sender, which trusts
+        // the machine's CAs: the component words a TLS failure by it.
+        builder.env(MACHINE_TRUST_VAR, "1");
         for (host, guest) in &spec.preopens {
             builder
                 .preopened_dir(host, guest, FsPerms::ReadWrite)
@@ -166,7 +176,7 @@ impl Runner {
         };
         customize(&mut builder);
 
-        let host = Host::with_extension(builder.build(), extension);
+        let host = Host::for_run(builder.build(), extension, spec.network);
         let mut store = Store::new(&self.engine, host);
         let command: Command = self
             .pre

@@ -9,6 +9,8 @@ use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::outgoing::{Network, Sender};
+
 /// A value a run carries for an interface linked over the stock one (the
 /// tests' fault plan for their `wasi:filesystem/types`). The runtime
 /// never looks inside: the code that linked the interface downcasts it.
@@ -22,23 +24,26 @@ pub struct Host {
     table: ResourceTable,
     /// `None` for every run of the launcher.
     extension: Option<Extension>,
+    /// How the guest's requests travel (the launcher's sender).
+    sender: Sender,
 }
 
 impl Host {
+    /// A store whose requests use the network settings of an empty
+    /// environment (the system's CAs, no proxy).
     pub fn new(wasi: WasiCtx) -> Host {
+        Host::for_run(wasi, None, Arc::default())
+    }
+
+    /// The same, carrying `extension` for the run, its requests sent with
+    /// `network`'s settings.
+    pub fn for_run(wasi: WasiCtx, extension: Option<Extension>, network: Arc<Network>) -> Host {
         Host {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            extension: None,
-        }
-    }
-
-    /// The same, carrying `extension` for the run.
-    pub fn with_extension(wasi: WasiCtx, extension: Option<Extension>) -> Host {
-        Host {
             extension,
-            ..Host::new(wasi)
+            sender: Sender::new(network),
         }
     }
 
@@ -67,7 +72,7 @@ impl WasiHttpView for Host {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.sender,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The wasmtime pieces every host here is built from, and nothing else: the
 //! engine's configuration, the linker (WASI 0.2 and outgoing `wasi:http`),
-//! the store's state ([`Host`]) and the on-disk compile cache. The runner,
+//! the store's state ([`Host`], whose requests go through the launcher's
+//! own sender, `crate::outgoing`) and the on-disk compile cache. The runner,
 //! the typed bindings and the test support build on these; this module
 //! imports none of them.
 
