@@ -121,14 +121,6 @@ impl SaveInput {
     }
 }
 
-/// `A`, `A (or B)`: the variables of a fallback, in order.
-pub(crate) fn one_of(names: &[&str]) -> String {
-    match names {
-        [first, rest @ ..] if !rest.is_empty() => format!("{first} (or {})", rest.join(" or ")),
-        _ => names.join(""),
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct SaveOutcome {
     pub profile: ProfileView,

@@ -10,10 +10,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::api::{self, Context, ProfileView, one_of};
+use crate::api::{self, Context, ProfileView};
 use crate::cli::log::Level;
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{self, AuthType, Secret};
+use crate::config::variables::one_of;
 use crate::error::{AuthError, Fix};
 use crate::http::wasi::WasiHttp;
 use crate::probe::ProbeStatus;

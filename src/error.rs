@@ -75,8 +75,9 @@ impl Fix {
     /// The next step in the core's words, for a face that has no spelling
     /// of its own.
     pub fn words(&self) -> String {
-        use crate::api::one_of;
-        use crate::config::env::{HOME_VARIABLES, PROJECT_VARS, TOKEN_VARS, URL_VARS};
+        use crate::config::variables::{
+            HOME_VARIABLES, PROJECT_VARS, TOKEN_VARS, URL_VARS, one_of,
+        };
         match self {
             Fix::ListProfiles => "list the profiles to see their names".into(),
             Fix::Overwrite => "set overwrite to replace it".into(),

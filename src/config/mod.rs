@@ -5,3 +5,4 @@ pub mod env;
 pub mod ini;
 pub mod profile;
 pub mod store;
+pub mod variables;

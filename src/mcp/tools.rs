@@ -6,10 +6,11 @@ use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
-use crate::api::{Context, ProfileView, SaveInput, SaveOutcome, one_of};
+use crate::api::{Context, ProfileView, SaveInput, SaveOutcome};
 use crate::cli::log::Level;
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
+use crate::config::variables::one_of;
 use crate::error::{AuthError, Fix};
 use crate::probe::Probe;
 use crate::sanitize::escape_controls;
