@@ -10,7 +10,7 @@ use crate::config::profile::{self, AuthType, DEFAULT_IAM_URL, DEFAULT_PROFILE, P
 use crate::config::store::{
     Catalog, DefinedIn, Loaded, MAX_NAME_BYTES, PRIVATE_FILES_VAR, SessionStem, Store, Written,
 };
-use crate::error::AuthError;
+use crate::error::{AuthError, Fix};
 use crate::http::{BaseUrl, Transport};
 use crate::probe::{self, Probe};
 use crate::whoami::{self, REQUIRED_PERMISSION, WhoAmI};
@@ -103,32 +103,12 @@ impl SaveInput {
             .filter(|t| !t.is_empty())
             .or_else(|| from_env(TOKEN_VARS).map(Secret::new))
             .ok_or_else(|| {
-                AuthError::invalid(
-                    "token",
-                    format!("no token given: pass one, or set {}", one_of(TOKEN_VARS)),
-                )
+                AuthError::invalid("token", "no token given").with_fix(Fix::GiveToken)
             })?;
+        // A URL or project left out everywhere may still come from the
+        // profile being replaced; `save_profile` refuses what is missing then.
         let url = given(self.url).or_else(|| from_env(URL_VARS));
-        if url.is_none() && self.auth_type == AuthType::Jwt {
-            return Err(AuthError::invalid(
-                "url",
-                format!(
-                    "URL is required for JWT auth: pass one, or set {}",
-                    one_of(URL_VARS)
-                ),
-            ));
-        }
         let project = given(self.project).or_else(|| from_env(PROJECT_VARS));
-        if project.is_none() && self.auth_type == AuthType::Iam {
-            return Err(AuthError::invalid(
-                "project",
-                format!(
-                    "no project given for IAM profile {}: pass one, or set {}",
-                    crate::python::repr(&self.name),
-                    one_of(PROJECT_VARS)
-                ),
-            ));
-        }
         Ok(SaveRequest {
             name: self.name,
             token,
@@ -157,6 +137,30 @@ pub struct SaveOutcome {
     pub replaced: bool,
     /// For the user: auth.ini's mode follows the host's umask, and the like.
     pub warnings: Vec<String>,
+    /// The values of the replaced profile that the request left out and
+    /// that were kept ([`keep_saved_values`]).
+    pub kept: Vec<Kept>,
+    /// The active profile's name, and whether it exists: when not, the
+    /// user should hear how to make this one active.
+    pub active: String,
+    pub active_exists: bool,
+}
+
+/// A saved value that replacing a profile kept, because the request left
+/// it out: rotating a token keeps where the profile points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    Url,
+    Project,
+}
+
+impl Kept {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kept::Url => "URL",
+            Kept::Project => "project",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -186,15 +190,14 @@ impl<'a> Context<'a> {
         let home = match (env.config_home(), config_dir) {
             (Ok(home), _) => home,
             (Err(_), Some(dir)) => dir.to_path_buf(),
-            (Err(why), None) => return Err(AuthError::Io(why)),
+            (Err(why), None) => return Err(why),
         };
         // The files live beside `-c`, else in the home: that directory must
         // be granted, or every command would act on nothing.
         match config_dir {
             Some(dir) => env.check_reachable(dir, "-c/--config"),
             None => env.check_reachable(&home, env.home_source()),
-        }
-        .map_err(AuthError::Io)?;
+        }?;
         let private_files = env.get(PRIVATE_FILES_VAR) == Some("1");
         Ok(Context {
             store: Store::new(home, config).with_private_files(private_files),
@@ -226,7 +229,15 @@ impl Context<'_> {
     /// reference does: a broken value anywhere is an error (as for list,
     /// switch and save in the Python CLI).
     pub fn profile_exists(&self, name: &str) -> Result<bool, AuthError> {
-        Ok(self.store.load()?.get(name).is_some())
+        Ok(self.saved_profile(name)?.is_some())
+    }
+
+    /// The profile of that name as saved (never its token), read as
+    /// [`Context::profile_exists`] reads it.
+    pub fn saved_profile(&self, name: &str) -> Result<Option<ProfileView>, AuthError> {
+        let loaded = self.store.load()?;
+        let active = self.active_name(&loaded);
+        Ok(loaded.get(name).map(|p| ProfileView::new(p, &active)))
     }
 
     /// Whether a profile of that name is defined, reading no value: what
@@ -285,10 +296,12 @@ impl Context<'_> {
         progress: &mut dyn FnMut(&str),
     ) -> Result<SaveOutcome, AuthError> {
         validate_name(&request.name)?;
-        let exists = self.profile_exists(&request.name)?;
-        if exists && !request.overwrite {
+        let loaded = self.store.load()?;
+        let saved = loaded.get(&request.name);
+        if saved.is_some() && !request.overwrite {
             return Err(AuthError::AlreadyExists(request.name));
         }
+        let (request, kept) = keep_saved_values(request, saved);
         let profile = checked_profile(&request)?;
         let whoami_request = whoami::request_for(&profile)?;
         self.store.check_writable()?;
@@ -316,12 +329,17 @@ impl Context<'_> {
             Ok((replaced, active))
         })?;
         let active = self.active_over(&recorded_active);
+        // Read before the write: a profile other than this one that was there.
+        let active_exists = active == profile.name || loaded.get(&active).is_some();
         Ok(SaveOutcome {
             profile: ProfileView::new(&profile, &active),
             list_permission: whoami.has_permission(REQUIRED_PERMISSION),
             path: self.store.auth_path.display().to_string(),
             replaced,
             warnings,
+            kept,
+            active,
+            active_exists,
         })
     }
 
@@ -438,6 +456,35 @@ impl Context<'_> {
     }
 }
 
+/// Replacing a profile of the same type with a request that leaves out its
+/// URL or project keeps the saved ones (and the consent to plain http that
+/// goes with the URL), so that rotating a token (`contree auth -p NAME -y
+/// --token-stdin`) needs nothing else. Python's contree-cli asks for them
+/// again instead; a given value, or one from the environment, still wins.
+fn keep_saved_values(
+    mut request: SaveRequest,
+    saved: Option<&Profile>,
+) -> (SaveRequest, Vec<Kept>) {
+    let mut kept = Vec::new();
+    let Some(saved) = saved.filter(|s| s.auth_type == request.auth_type.as_str()) else {
+        return (request, kept);
+    };
+    let missing = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
+    if missing(&request.url) && !saved.url.is_empty() {
+        request.url = Some(saved.url.clone());
+        request.allow_insecure_http |= saved.allow_insecure_http;
+        kept.push(Kept::Url);
+    }
+    if request.auth_type == AuthType::Iam
+        && missing(&request.project)
+        && let Some(project) = saved.project.clone().filter(|p| !p.is_empty())
+    {
+        request.project = Some(project);
+        kept.push(Kept::Project);
+    }
+    (request, kept)
+}
+
 /// The profile a save request describes, with every value checked so that
 /// the INI file (and the Python CLI reading it) gets back exactly what was given.
 fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
@@ -446,10 +493,10 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     let is_iam = request.auth_type == AuthType::Iam;
     let token = Secret::new(request.token.expose().trim());
     if token.is_empty() {
-        return Err(AuthError::invalid(
-            "token",
-            format!("No token given for profile {quoted}"),
-        ));
+        return Err(
+            AuthError::invalid("token", format!("No token given for profile {quoted}"))
+                .with_fix(Fix::GiveToken),
+        );
     }
     check_value("token", token.expose())?;
     let url = match request
@@ -459,7 +506,11 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
     {
         Some(url) if !url.is_empty() => url.to_string(),
         _ if is_iam => DEFAULT_IAM_URL.to_string(),
-        _ => return Err(AuthError::invalid("url", "URL is required for JWT auth")),
+        _ => {
+            return Err(
+                AuthError::invalid("url", "URL is required for JWT auth").with_fix(Fix::GiveUrl)
+            );
+        }
     };
     check_value("url", &url)?;
     let project = if is_iam {
@@ -473,6 +524,7 @@ fn checked_profile(request: &SaveRequest) -> Result<Profile, AuthError> {
                     // Saving is how a profile gets one: no "run `contree auth`".
                     format!("No project given for IAM profile {quoted}"),
                 )
+                .with_fix(Fix::GiveProject)
             })?;
         check_value("project", &project)?;
         Some(project)
@@ -676,32 +728,74 @@ mod tests {
     #[test]
     fn save_input_names_the_variables_when_nothing_is_set() {
         let none = env(&[]);
-        let err =
-            |auth_type, token: Option<&str>| input(token, auth_type).resolve(&none).unwrap_err();
+        // The token is refused at once; a URL or project only once no
+        // replaced profile supplies it ([`keep_saved_values`]).
+        let err = |auth_type, token: Option<&str>| match input(token, auth_type).resolve(&none) {
+            Err(err) => err,
+            Ok(request) => checked_profile(&request).unwrap_err(),
+        };
+        let said = |auth_type, token| {
+            let err = err(auth_type, token);
+            (err.fix(), err.with_next_step())
+        };
         assert_eq!(
-            err(AuthType::Iam, None),
-            AuthError::invalid(
-                "token",
-                "no token given: pass one, or set CONTREE_TOKEN (or NEBIUS_API_KEY)"
+            said(AuthType::Iam, None),
+            (
+                Some(Fix::GiveToken),
+                "no token given: pass one, or set CONTREE_TOKEN (or NEBIUS_API_KEY)".into()
             )
         );
         assert_eq!(
-            err(AuthType::Iam, Some("t")),
-            AuthError::invalid(
-                "project",
-                "no project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)"
+            said(AuthType::Iam, Some("t")),
+            (
+                Some(Fix::GiveProject),
+                "No project given for IAM profile 'a': pass one, or set CONTREE_PROJECT (or NEBIUS_AI_PROJECT)".into()
             )
         );
         assert_eq!(
-            err(AuthType::Jwt, Some("t")),
-            AuthError::invalid(
-                "url",
-                "URL is required for JWT auth: pass one, or set CONTREE_URL"
+            said(AuthType::Jwt, Some("t")),
+            (
+                Some(Fix::GiveUrl),
+                "URL is required for JWT auth: pass one, or set CONTREE_URL".into()
             )
         );
         // A jwt profile needs no project.
         let jwt = env(&[("CONTREE_URL", "http://127.0.0.1:9")]);
         assert!(input(Some("t"), AuthType::Jwt).resolve(&jwt).is_ok());
+    }
+
+    /// Issue 25 item 6: replacing a profile of the same type keeps the
+    /// saved URL and project the request left out (with the URL's consent
+    /// to plain http); given values win; another type keeps nothing.
+    #[test]
+    fn replacing_a_profile_keeps_the_saved_url_and_project_left_out() {
+        let saved = Profile {
+            name: "a".into(),
+            auth_type: "iam".into(),
+            url: "http://10.0.0.1:8080".into(),
+            project: Some("p-saved".into()),
+            token: Some(Secret::new("old")),
+            allow_insecure_http: true,
+        };
+        let mut bare = request("a", "new", AuthType::Iam);
+        (bare.url, bare.project, bare.overwrite) = (None, None, true);
+        let (kept_request, kept) = keep_saved_values(bare.clone(), Some(&saved));
+        assert_eq!(kept, [Kept::Url, Kept::Project]);
+        assert_eq!(kept_request.url.as_deref(), Some("http://10.0.0.1:8080"));
+        assert_eq!(kept_request.project.as_deref(), Some("p-saved"));
+        assert!(kept_request.allow_insecure_http);
+        let profile = checked_profile(&kept_request).unwrap();
+        assert_eq!(profile.token.unwrap().expose(), "new");
+
+        let given = request("a", "new", AuthType::Iam);
+        let (same, kept) = keep_saved_values(given.clone(), Some(&saved));
+        assert!(kept.is_empty());
+        assert_eq!((same.url, same.project), (given.url, given.project));
+
+        let mut jwt = bare.clone();
+        jwt.auth_type = AuthType::Jwt;
+        assert!(keep_saved_values(jwt, Some(&saved)).1.is_empty());
+        assert!(keep_saved_values(bare, None).1.is_empty());
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::api::{self, Context, ProfileView};
+use crate::api::{self, Context, ProfileView, one_of};
 use crate::cli::log::Level;
-use crate::config::env::Environment;
+use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{self, AuthType, Secret};
-use crate::error::AuthError;
+use crate::error::{AuthError, Fix};
 use crate::http::wasi::WasiHttp;
 use crate::probe::ProbeStatus;
 
@@ -121,13 +121,74 @@ fn warn(warnings: &[String]) {
     }
 }
 
+/// The next step in this face's words: the typed functions, their
+/// request fields, and how the host at hand grants what is missing. The
+/// tool build is served by hosts that turn exports into tools (Wassette);
+/// the command build by `wasmtime run` and embeddings that preopen.
+fn spell(fix: &Fix) -> String {
+    const TOOL_HOST: bool = cfg!(not(feature = "command"));
+    let grant = |dir: &str| {
+        if TOOL_HOST {
+            format!(
+                "grant it to this component: wassette permission grant storage COMPONENT_ID fs://{dir} --access read,write"
+            )
+        } else {
+            format!("create it and preopen it (wasmtime run --dir {dir} ...)")
+        }
+    };
+    let host_env = if TOOL_HOST {
+        "in the host's environment (with Wassette: a granted environment variable or a secret)"
+    } else {
+        "in the host's environment"
+    };
+    match fix {
+        Fix::ListProfiles => "call list-profiles to see the profiles' names".into(),
+        Fix::Overwrite => "call save-profile again with overwrite set to true".into(),
+        Fix::GiveToken => format!("set token, or {} {host_env}", one_of(TOKEN_VARS)),
+        Fix::GiveUrl => format!("set url, or {} {host_env}", one_of(URL_VARS)),
+        Fix::GiveProject => format!("set project, or {} {host_env}", one_of(PROJECT_VARS)),
+        Fix::UseHttpScheme => "give a url that starts with http:// or https://".into(),
+        Fix::CheckUrl => {
+            "give a working url (for a saved profile: save-profile again with it and overwrite set to true)"
+                .into()
+        }
+        Fix::AllowInsecureHttp => {
+            "use an https:// url, or call save-profile again with allow-insecure-http (and overwrite) set to true"
+                .into()
+        }
+        Fix::GrantConfigDir { dir } => grant(dir),
+        Fix::NameConfigHome if TOOL_HOST => {
+            "grant this component one storage directory only, or grant it CONTREE_HOME: wassette permission grant environment-variable COMPONENT_ID CONTREE_HOME"
+                .into()
+        }
+        Fix::NameConfigHome => {
+            "preopen only the config directory, or pass CONTREE_HOME (wasmtime run --dir DIR --env CONTREE_HOME=DIR ...)"
+                .into()
+        }
+    }
+}
+
+/// A message with this face's next step.
+fn with_step(message: String, fix: Option<Fix>) -> String {
+    match fix {
+        Some(fix) => format!("{message}: {}", spell(&fix)),
+        None => message,
+    }
+}
+
 impl From<AuthError> for wit::AuthError {
     fn from(err: AuthError) -> Self {
+        // `not-found` and `already-exists` are their own next steps (the
+        // variant says which call fixes them); the text variants carry it.
+        let fix = err.fix();
         match err {
             AuthError::NotFound(name) => wit::AuthError::NotFound(name),
             AuthError::AlreadyExists(name) => wit::AuthError::AlreadyExists(name),
-            AuthError::InvalidInput { field, message } => {
-                wit::AuthError::InvalidInput(wit::InvalidField { field, message })
+            AuthError::InvalidInput { field, message, .. } => {
+                wit::AuthError::InvalidInput(wit::InvalidField {
+                    field,
+                    message: with_step(message, fix),
+                })
             }
             AuthError::ConfigParse {
                 path,
@@ -149,6 +210,7 @@ impl From<AuthError> for wit::AuthError {
             AuthError::Network(m) => wit::AuthError::Network(m),
             AuthError::Timeout(m) => wit::AuthError::Timeout(m),
             AuthError::Io(m) => wit::AuthError::Io(m),
+            AuthError::NotGranted { message, .. } => wit::AuthError::Io(with_step(message, fix)),
         }
     }
 }
@@ -190,7 +252,10 @@ impl wit::Guest for Component {
                         ProbeStatus::Error => wit::ProbeStatus::Error,
                         ProbeStatus::Offline => wit::ProbeStatus::Offline,
                     },
-                    detail: entry.probe.detail,
+                    detail: entry
+                        .probe
+                        .detail
+                        .map(|detail| with_step(detail, entry.probe.fix)),
                 })
                 .collect(),
             active: listing.active_exists.then(|| listing.active.clone()),

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::config::profile::{Profile, Secret};
+use crate::error::Fix;
 use crate::http::Transport;
 use crate::sanitize::Redactor;
 use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
@@ -36,6 +37,9 @@ pub struct Probe {
     pub status: ProbeStatus,
     /// Why the status is not `ok`, when there is something to say.
     pub detail: Option<String>,
+    /// What would make it work, where the profile's values say (each face
+    /// spells it; the detail names no flag).
+    pub fix: Option<Fix>,
 }
 
 impl Probe {
@@ -43,6 +47,7 @@ impl Probe {
         Probe {
             status,
             detail: Some(detail.into()),
+            fix: None,
         }
     }
 }
@@ -62,6 +67,7 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
             probes.push(Some(Probe {
                 status: ProbeStatus::Offline,
                 detail: None,
+                fix: None,
             }));
             continue;
         }
@@ -71,7 +77,10 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
                 owners.push(index);
                 probes.push(None);
             }
-            Err(err) => probes.push(Some(Probe::new(ProbeStatus::Error, err.to_string()))),
+            Err(err) => probes.push(Some(Probe {
+                fix: err.fix(),
+                ..Probe::new(ProbeStatus::Error, err.to_string())
+            })),
         }
     }
     if !requests.is_empty() {
@@ -96,6 +105,7 @@ fn judge(verdict: Verdict) -> Probe {
         Verdict::Valid(whoami) if whoami.has_permission(REQUIRED_PERMISSION) => Probe {
             status: ProbeStatus::Ok,
             detail: None,
+            fix: None,
         },
         Verdict::Valid(_) => Probe::new(
             ProbeStatus::Inactive,
@@ -268,6 +278,7 @@ mod tests {
             "{:?}",
             probes[1]
         );
+        assert_eq!(probes[1].fix, Some(crate::error::Fix::AllowInsecureHttp));
         let sent = fake.requests();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].url.authority, "10.0.0.1:8080");

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::config::profile::{Profile, Secret};
 use crate::error::AuthError;
+use crate::http::url::UrlError;
 use crate::http::{BaseUrl, MAX_BODY_BYTES, Outcome, Request, Transport};
 use crate::sanitize::{self, Redactor};
 
@@ -108,7 +109,9 @@ pub fn request_for(profile: &Profile) -> Result<Request, AuthError> {
         return Err(AuthError::invalid("url", "no URL configured"));
     }
     // The messages quote the URL, which could hold the token by mistake.
-    let url_error = |m: String| AuthError::invalid("url", sanitize::redact(&m, token));
+    let url_error = |e: UrlError| {
+        AuthError::invalid("url", sanitize::redact(&e.message, token)).with_fix(e.fix)
+    };
     let url = BaseUrl::parse(&profile.url).map_err(url_error)?;
     url.check_transport_security(profile.allow_insecure_http)
         .map_err(url_error)?;

@@ -89,10 +89,17 @@ fn launcher_errors_are_one_line_and_exit_1() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 
     let out = run(Command::new(env!("CARGO_BIN_EXE_contree"))
-        .arg("--help")
+        .args(["auth", "ls"])
         .env_clear());
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).starts_with("contree: cannot find the config directory"));
+    // Issue 25 item 5: help needs no config (the launcher answers it, with
+    // its own subcommands listed).
+    let out = run(Command::new(env!("CARGO_BIN_EXE_contree"))
+        .arg("--help")
+        .env_clear());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("completions"));
 }
 
 /// Issue 11 item 1: `-c ~/auth.ini` would have opened all of `$HOME` to the

@@ -43,8 +43,9 @@ Other commands ignore these variables; only ``contree auth`` reads
 them. ``CONTREE_PROFILE`` selects the profile for any command.
 
 Subcommands:
-  profiles    List saved profiles (* marks active)
-  switch NAME Switch the active profile";
+  profiles     List saved profiles (the ACTIVE column marks the active one)
+  switch NAME  Switch the active profile
+  remove NAME  Remove a saved profile";
 
 const AUTH_AFTER: &str = "\
 for coding agents:
@@ -97,12 +98,19 @@ pub struct Cli {
         visible_short_alias = 'o',
         visible_alias = "output",
         default_value = "default",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     pub format: Format,
 
     /// Config file path (default: $CONTREE_HOME/auth.ini)
-    #[arg(short = 'c', long = "config", value_name = "CONFIG", global = true)]
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "CONFIG",
+        global = true,
+        help_heading = GLOBAL
+    )]
     pub config: Option<String>,
 
     /// Logging level (log lines go to stderr)
@@ -111,7 +119,8 @@ pub struct Cli {
         long,
         value_name = "LEVEL",
         default_value = "info",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     pub log_level: Level,
 
@@ -139,6 +148,16 @@ pub enum Command {
         /// Show this help message and exit
         #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
         help: Option<bool>,
+
+        #[command(flatten)]
+        idle: IdleFormat,
+
+        #[command(flatten)]
+        idle_level: IdleLevel,
+
+        /// Not offered: the guide reads no config.
+        #[arg(id = "config", short = 'c', long = "config", hide = true, value_parser = idle::<String>)]
+        idle_config: Option<String>,
     },
 
     /// Serve the profile operations to AI agents over MCP (stdio)
@@ -147,7 +166,51 @@ pub enum Command {
         /// Show this help message and exit
         #[arg(short = 'h', long = "help", action = ArgAction::HelpLong)]
         help: Option<bool>,
+
+        #[command(flatten)]
+        idle: IdleFormat,
+
+        #[command(flatten)]
+        idle_level: IdleLevel,
     },
+}
+
+/// The heading of the options every `auth` command takes.
+const GLOBAL: &str = "Global options";
+
+/// A global option that does nothing for a command: an argument of the same
+/// id in the subcommand keeps clap from offering the global one there
+/// (help, completions, man page), and a value given anyway is refused.
+fn idle<T>(_: &str) -> Result<T, String> {
+    Err("this option does nothing with this command: leave it out".into())
+}
+
+/// `-f/--format` where nothing is printed in a format (`mcp`, `agent`).
+#[derive(Debug, Args)]
+pub struct IdleFormat {
+    #[arg(
+        id = "format",
+        short = 'f',
+        long = "format",
+        short_alias = 'o',
+        alias = "output",
+        hide = true,
+        value_parser = idle::<Format>
+    )]
+    format: Option<Format>,
+}
+
+/// `-L/--log-level` where no level is chosen (`mcp` logs at info, `agent` not at all).
+#[derive(Debug, Args)]
+pub struct IdleLevel {
+    #[arg(
+        id = "log_level",
+        short = 'L',
+        long = "log-level",
+        hide = true,
+        value_parser = idle::<Level>
+    )]
+    log_level: Option<Level>,
 }
 
 /// `contree auth [save options] [list|switch|remove ...]`: without a
@@ -302,9 +365,30 @@ pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     // argv[0] is whatever the host says (`contree_auth.wasm` under wasmtime);
     // usage lines name the command people know.
     let argv = std::iter::once("contree").chain(args.iter().skip(1).map(String::as_str));
-    let matches = command.try_get_matches_from_mut(argv)?;
+    let matches = command
+        .try_get_matches_from_mut(argv)
+        .map_err(format_hint)?;
     refuse_idle_save_options(&mut command, &matches)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// Python's contree-cli spells force `-f`; here (as in the seed) `-f` is the
+/// output format. A `-f` that got no format, or something else, says both.
+pub const FORMAT_HINT: &str = "-f is the output format; -y/--force skips the confirmation";
+
+fn format_hint(mut err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let about_format = matches!(
+        err.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--format ")
+    );
+    if err.kind() == ErrorKind::InvalidValue && about_format {
+        err.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![FORMAT_HINT.into()]),
+        );
+    }
+    err
 }
 
 /// Issue 20 item 5: an option of saving (`-p`, `--token`, ...) given with a
@@ -422,5 +506,74 @@ mod tests {
             assert!(text.contains("does nothing with `auth "), "{line}: {text}");
         }
         assert_eq!(parse_words("-v").unwrap_err().exit_code(), 0);
+    }
+
+    fn help_of(line: &str) -> String {
+        let err = parse_words(line).unwrap_err();
+        assert_eq!(err.exit_code(), 0, "{line}");
+        err.render().to_string()
+    }
+
+    /// Issue 25 item 5: global options under their own heading; options
+    /// that do nothing for `mcp` and `agent` not offered there, and refused.
+    #[test]
+    fn help_offers_only_what_each_command_takes() {
+        let list = help_of("auth ls --help");
+        let (own, global) = list.split_once("Global options:").expect(&list);
+        assert!(
+            own.contains("--offline") && !own.contains("--format"),
+            "{list}"
+        );
+        for option in ["--format", "--config", "--log-level"] {
+            assert!(global.contains(option), "{option}: {list}");
+        }
+        let mcp = help_of("mcp --help");
+        assert!(
+            !mcp.contains("--format") && !mcp.contains("--log-level"),
+            "{mcp}"
+        );
+        assert!(mcp.contains("--config"), "-c picks the config: {mcp}");
+        let agent = help_of("agent --help");
+        for option in ["--format", "--config", "--log-level"] {
+            assert!(!agent.contains(option), "{option}: {agent}");
+        }
+        for line in ["mcp -f json", "mcp -L debug", "agent -c x", "agent -o csv"] {
+            let err = parse_words(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line}");
+            assert!(err.render().to_string().contains("does nothing"), "{line}");
+        }
+        // What was accepted before still is.
+        assert!(parse_words("mcp -c /x/auth.ini").is_ok());
+        assert!(parse_words("-f json auth ls").is_ok());
+    }
+
+    /// Issue 25 item 5: `auth --help` promises what the table shows (an
+    /// ACTIVE column, no `*`) and names every subcommand.
+    #[test]
+    fn auth_help_promises_what_the_table_shows() {
+        let help = help_of("auth --help");
+        let block = help.split_once("Subcommands:").expect(&help).1;
+        assert!(!block.contains("* marks"), "{help}");
+        for line in ["profiles ", "switch NAME", "remove NAME"] {
+            assert!(block.contains(line), "{line}: {help}");
+        }
+        assert!(block.contains("ACTIVE column"), "{help}");
+    }
+
+    /// Issue 25 item 5: Python's contree-cli spells force `-f`; a `-f`
+    /// with no format, or not a format, says what `-f` and `-y` are.
+    #[test]
+    fn a_misplaced_f_says_it_is_the_format_and_y_forces() {
+        for line in ["auth rm lim -f", "auth rm lim -f yes", "auth -p x -f"] {
+            let err = parse_words(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line}");
+            let text = err.render().to_string();
+            assert!(text.contains(FORMAT_HINT), "{line}: {text}");
+        }
+        let other = parse_words("auth --type x")
+            .unwrap_err()
+            .render()
+            .to_string();
+        assert!(!other.contains(FORMAT_HINT), "{other}");
     }
 }

@@ -5,19 +5,16 @@
 use super::args::ListArgs;
 use super::console::{Console, EXIT_FAILURE, EXIT_OK};
 use super::log::Level;
-use crate::api::{Context, Listing};
-use crate::error::AuthError;
+use super::words::{self, At};
+use crate::api::{Context, Listing, ProfileStatus};
 use crate::output::{self, Row, Value};
-use crate::probe::ProbeStatus;
+use crate::probe::{Probe, ProbeStatus};
 use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs) -> i32 {
     let listing = match context.list_named(args.offline, &args.names) {
         Ok(listing) => listing,
-        Err(err @ AuthError::NotFound(_)) => {
-            return console.fail(&format!("{err}: `contree auth ls` lists the profiles"));
-        }
-        Err(err) => return console.fail(&err.to_string()),
+        Err(err) => return console.fail(&words::message(&err, At::Elsewhere)),
     };
     // The table marks the active profile in its ACTIVE column (no `*`).
     if listing.active_exists {
@@ -58,24 +55,37 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &ListArgs
             ),
         );
     }
-    for entry in &listing.profiles {
-        if let Some(detail) = &entry.probe.detail {
-            let detail = listing_advice(detail);
-            let message = format!(
-                "profile {}: {}: {detail}",
-                repr(&entry.profile.name),
-                entry.probe.status.as_str()
-            );
-            console.log(Level::Debug, &message);
-        }
-    }
+    // Issue 25 item 6: where the rows cannot say why (the table formats;
+    // stdout keeps the Python CLI's rows), one line per profile that is not
+    // ok says it on stderr; `--check` says it as errors instead.
+    let say_why = !console.format.is_machine() && !console.format.has_detail() && !args.check;
     let rows = rows(&listing, console.format.has_detail());
     let text = output::render(console.format, &rows, console.stdout_is_terminal());
     console.print(&text);
+    for entry in &listing.profiles {
+        let Some(why) = not_ok(entry) else {
+            continue;
+        };
+        if say_why && entry.probe.status != ProbeStatus::Offline {
+            console.log(Level::Warning, &why);
+        } else {
+            console.log(Level::Debug, &why);
+        }
+    }
     if args.check {
         return check(console, &listing);
     }
     EXIT_OK
+}
+
+/// `Profile 'NAME' is not ok (status S): why`, for a profile with a reason.
+fn not_ok(entry: &ProfileStatus) -> Option<String> {
+    let why = reason(&entry.probe)?;
+    Some(format!(
+        "Profile {} is not ok (status {}): {why}",
+        repr(&entry.profile.name),
+        entry.probe.status.as_str()
+    ))
 }
 
 /// `--check`: one error line per profile that is not `ok`, as `gh auth status` does.
@@ -86,19 +96,14 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
         .filter(|entry| entry.probe.status != ProbeStatus::Ok)
         .collect();
     for entry in &failing {
-        let why = entry
-            .probe
-            .detail
-            .as_deref()
-            .map_or("no detail".into(), listing_advice);
-        console.log(
-            Level::Error,
-            &format!(
-                "Profile {} is not ok (status {}): {why}",
+        let line = not_ok(entry).unwrap_or_else(|| {
+            format!(
+                "Profile {} is not ok (status {}): no detail",
                 repr(&entry.profile.name),
                 entry.probe.status.as_str()
-            ),
-        );
+            )
+        });
+        console.log(Level::Error, &line);
     }
     if failing.is_empty() {
         return EXIT_OK;
@@ -111,19 +116,15 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
     EXIT_FAILURE
 }
 
-/// A probe's reason with advice `ls` can act on: `ls` takes no
-/// `--allow-insecure-http`, the profile is saved again with it.
-fn listing_advice(detail: &str) -> std::borrow::Cow<'_, str> {
-    const SAVE_ONLY: &str = "pass --allow-insecure-http";
-    match detail.find(SAVE_ONLY) {
-        Some(at) => format!(
-            "{}save the profile again with `contree auth --allow-insecure-http`{}",
-            &detail[..at],
-            &detail[at + SAVE_ONLY.len()..]
-        )
-        .into(),
-        None => detail.into(),
-    }
+/// A probe's reason, with the next step in this face's words when the
+/// profile's values say what it is (`ls` takes no `--allow-insecure-http`:
+/// the profile is saved again with it).
+fn reason(probe: &Probe) -> Option<String> {
+    let detail = probe.detail.as_deref()?;
+    Some(match &probe.fix {
+        Some(fix) => format!("{detail}: {}", words::spell(fix, At::Elsewhere)),
+        None => detail.to_string(),
+    })
 }
 
 /// One row per profile, keys in the reference's order (plus `detail` where the format allows).
@@ -143,8 +144,8 @@ fn rows(listing: &Listing, with_detail: bool) -> Vec<Row> {
                 ("status", entry.probe.status.as_str().into()),
             ];
             if with_detail {
-                let detail = entry.probe.detail.as_deref().map(listing_advice);
-                row.push(("detail", detail.as_deref().unwrap_or("").into()));
+                let detail = reason(&entry.probe).unwrap_or_default();
+                row.push(("detail", detail.as_str().into()));
             }
             row
         })
@@ -286,5 +287,42 @@ mod tests {
         );
         let empty = Cli::new().run(&api, &["auth", "ls", "--check"]);
         assert_eq!(empty.code, 1, "no profile is not a pass: {}", empty.stderr);
+    }
+
+    /// Issue 25 item 6: in a table, one stderr line per profile that is
+    /// not ok says why (the table keeps the Python CLI's columns); machine
+    /// formats keep it in their rows; `--offline` has nothing to say.
+    #[test]
+    fn a_table_listing_says_on_stderr_why_each_profile_is_not_ok() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        cli.write("auth.ini", THREE);
+        let out = cli.run(&api, &["auth", "ls"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let why: Vec<_> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("[WARNING] "))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                "[WARNING] Profile 'b' is not ok (status inactive): no 'list' permission: sandboxes are disabled",
+                "[WARNING] Profile 'c' is not ok (status error): HTTP 401: invalid token",
+            ],
+            "{}",
+            out.stderr
+        );
+        assert_lacks(&out.stdout, "invalid token");
+        for quiet in [
+            &["-f", "json", "auth", "ls"][..],
+            &["auth", "ls", "-O"],
+            &["-f", "plain", "auth", "ls"],
+        ] {
+            let out = cli.run(&api, quiet);
+            assert_lacks(&out.stderr, "is not ok");
+        }
+        let json = cli.run(&api, &["-f", "json", "auth", "ls"]);
+        assert_has(&json.stdout, "invalid token");
     }
 }

@@ -14,6 +14,7 @@ mod save;
 mod switch;
 #[cfg(test)]
 mod testing;
+pub mod words;
 
 use std::io::Write;
 
@@ -58,7 +59,7 @@ pub fn run(args: &[String], env: &Environment, io: &mut Io<'_>, transport: &dyn 
     let mut console = Console::new(io, cli.log_level, cli.format);
     let context = match context {
         Ok(context) => context,
-        Err(err) => return console.fail(&err.to_string()),
+        Err(err) => return console.fail(&words::message(&err, words::At::Elsewhere)),
     };
     let code = match auth.action {
         None => save::run(&mut console, &context, env, auth.save),

@@ -4,23 +4,22 @@
 use super::args::RemoveArgs;
 use super::console::{Console, EXIT_OK};
 use super::log::Level;
+use super::words::{self, At};
 use crate::api::Context;
 use crate::error::AuthError;
 use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveArgs) -> i32 {
     let name = args.profile_name.as_str();
-    // The reference words this error with a capital P.
-    let missing = |console: &mut Console<'_, '_>| {
-        console.fail(&format!(
-            "Profile {} does not exist: `contree auth ls` lists the profiles",
-            repr(name)
-        ))
+    // The core's words (the log line starts them with a capital P, as
+    // the reference does), then this face's next step.
+    let fail = |console: &mut Console<'_, '_>, err: &AuthError| {
+        console.fail(&words::message(err, At::Elsewhere))
     };
     match context.profile_defined(name) {
         Ok(true) => {}
-        Ok(false) => return missing(console),
-        Err(err) => return console.fail(&err.to_string()),
+        Ok(false) => return fail(console, &AuthError::NotFound(name.to_string())),
+        Err(err) => return fail(console, &err),
     }
     if !args.force
         && let Err(code) =
@@ -46,8 +45,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &RemoveAr
             }
             EXIT_OK
         }
-        Err(AuthError::NotFound(_)) => missing(console),
-        Err(err) => console.fail(&err.to_string()),
+        Err(err) => fail(console, &err),
     }
 }
 

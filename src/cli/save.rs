@@ -8,7 +8,8 @@
 use super::args::SaveArgs;
 use super::console::{Console, EXIT_OK, Prompt, SECRET_PROMPT};
 use super::log::Level;
-use crate::api::{Context, SaveRequest};
+use super::words::{self, At, PROJECT_ADVICE, TOKEN_ADVICE, URL_ADVICE};
+use crate::api::{Context, Kept, SaveRequest};
 use crate::config::env::{Environment, HIDDEN_INPUT_VAR, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AuthType, DEFAULT_PROFILE, Secret};
 use crate::error::AuthError;
@@ -111,10 +112,19 @@ pub fn run(
         Given::Env(name, _) => name,
         Given::Ask => "the URL",
     };
-    let exists = match context.profile_exists(&name) {
-        Ok(exists) => exists,
-        Err(err) => return console.fail(&err.to_string()),
+    let saved = match context.saved_profile(&name) {
+        Ok(saved) => saved,
+        Err(err) => return console.fail(&words::message(&err, At::Elsewhere)),
     };
+    let exists = saved.is_some();
+    // Replacing a profile of the same type keeps its URL and project when
+    // nothing gives them (the core's rule): nothing to ask for.
+    let keeps = saved
+        .filter(|s| s.auth_type == options.auth_type.as_str())
+        .map_or(Keeps::default(), |s| Keeps {
+            url: !s.url.is_empty(),
+            project: !s.project.is_empty(),
+        });
     let action = if exists { "Updating" } else { "Setting" };
     console.log(
         Level::Info,
@@ -132,7 +142,7 @@ pub fn run(
     }
     // Only a host that said so hides what is typed (a component cannot).
     let hidden_input = env.get(HIDDEN_INPUT_VAR) == Some("1");
-    let request = match ask_for_the_rest(console, options, exists, hidden_input) {
+    let request = match ask_for_the_rest(console, options, exists, keeps, hidden_input) {
         Ok(request) => request,
         Err(code) => return code,
     };
@@ -154,7 +164,13 @@ pub fn run(
                 "Token verification failed: {err}. Profile not changed."
             ));
         }
-        Err(err) => return console.fail(&advice(&err, url_source, &given_url)),
+        Err(err) => {
+            let at = At::Save {
+                url_source,
+                url: &given_url,
+            };
+            return console.fail(&words::message(&err, at));
+        }
     };
     if !outcome.list_permission {
         let label = if outcome.profile.project.is_empty() {
@@ -173,42 +189,76 @@ pub fn run(
         Level::Info,
         &format!("Saved profile {} to {}", repr(&name), outcome.path),
     );
+    if !outcome.kept.is_empty() {
+        let (what, flags): (Vec<_>, Vec<_>) = outcome
+            .kept
+            .iter()
+            .map(|kept| match kept {
+                Kept::Url => ("URL", "-u/--url"),
+                Kept::Project => ("project", "-P/--project"),
+            })
+            .unzip();
+        console.log(
+            Level::Info,
+            &format!(
+                "Kept the saved {} of profile {} (pass {} to change {})",
+                what.join(" and "),
+                repr(&name),
+                flags.join(" or "),
+                if what.len() == 1 { "it" } else { "them" }
+            ),
+        );
+    }
+    if !outcome.active_exists {
+        console.log(
+            Level::Info,
+            &how_to_activate(context, &outcome.active, &name),
+        );
+    }
     for warning in &outcome.warnings {
         console.log(Level::Warning, warning);
     }
     EXIT_OK
 }
 
-const URL_PROMPT: &str = "URL: ";
-const PROJECT_PROMPT: &str = "Project ID: ";
-/// What gives the project instead of the prompt.
-const PROJECT_ADVICE: &str = "pass -P/--project or set CONTREE_PROJECT";
-
-/// A refusal of the core, in the words of this command's flags and
-/// variables: what to pass to get past it.
-fn advice(err: &AuthError, url_source: &str, url: &str) -> String {
-    match err {
-        AuthError::InvalidInput { field, message } => match field.as_str() {
-            "project" => format!("{message}: {PROJECT_ADVICE}"),
-            "token" => format!("{message}: {TOKEN_ADVICE}"),
-            // The core names the bad scheme; the user needs the flag.
-            "url" if message.contains("scheme") => format!(
-                "{url_source} needs a URL that starts with http:// or https:// (got {})",
-                repr(url)
-            ),
-            "url" => format!("{message}: check {url_source}"),
-            _ => message.clone(),
-        },
-        AuthError::AlreadyExists(name) => format!(
-            "Profile {} already exists: pass -y/--force to overwrite it",
+/// Issue 25 item 6: a save while no profile is active says how to make
+/// this one active (`CONTREE_PROFILE`, when set, picks the active one).
+fn how_to_activate(context: &Context<'_>, active: &str, name: &str) -> String {
+    if context.profile_override.is_some() {
+        format!(
+            "CONTREE_PROFILE={} names no profile: set CONTREE_PROFILE={} to use this one",
+            repr(active),
             repr(name)
-        ),
-        other => other.to_string(),
+        )
+    } else {
+        format!(
+            "No profile is active ({} does not exist): `contree auth switch {}` makes this one active",
+            repr(active),
+            shell_word(name)
+        )
     }
 }
 
-/// What gives the token instead of the prompt.
-const TOKEN_ADVICE: &str = "pipe it with --token-stdin, or set CONTREE_TOKEN";
+/// A name as a shell word: as it is when it needs no quoting.
+fn shell_word(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.@+".contains(c);
+    if !name.is_empty() && name.chars().all(plain) {
+        name.to_string()
+    } else {
+        repr(name)
+    }
+}
+
+/// Which values of the profile being replaced the core keeps when nothing
+/// gives them, so that they are not asked for.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keeps {
+    url: bool,
+    project: bool,
+}
+
+const URL_PROMPT: &str = "URL: ";
+const PROJECT_PROMPT: &str = "Project ID: ";
 
 /// Why `contree auth` will not ask for the token on this terminal.
 pub const VISIBLE_TOKEN_PROMPT: &str = "Not asking for the token here: this host would show it on the screen as it is typed. \
@@ -221,6 +271,7 @@ fn ask_for_the_rest(
     console: &mut Console<'_, '_>,
     options: SaveOptions,
     exists: bool,
+    keeps: Keeps,
     hidden_input: bool,
 ) -> Result<SaveRequest, i32> {
     let token = match options.token {
@@ -253,24 +304,23 @@ fn ask_for_the_rest(
     let is_iam = options.auth_type == AuthType::Iam;
     let url = match options.url.take(console, "URL") {
         Some(url) => Some(url),
-        // The core fills in the public API's URL.
-        None if is_iam => None,
+        // The core fills in the saved URL, or the public API's for iam.
+        None if is_iam || keeps.url => None,
         None => match console
             .ask(Prompt::Line(URL_PROMPT))
             .map(|u| u.trim().to_string())
         {
             Some(url) if !url.trim_end_matches('/').is_empty() => Some(url),
             Some(_) => {
-                return Err(
-                    console.fail("URL is required for JWT auth: pass -u/--url or set CONTREE_URL")
-                );
+                return Err(console.fail(&format!("URL is required for JWT auth: {URL_ADVICE}")));
             }
-            None => return Err(console.ended_at(URL_PROMPT, "pass -u/--url or set CONTREE_URL")),
+            None => return Err(console.ended_at(URL_PROMPT, URL_ADVICE)),
         },
     };
     let project = if is_iam {
         match options.project.take(console, "project") {
             Some(project) => Some(project),
+            None if keeps.project => None,
             None => match console.ask(Prompt::Line(PROJECT_PROMPT)) {
                 Some(project) => Some(project.trim().to_string()),
                 None => return Err(console.ended_at(PROJECT_PROMPT, PROJECT_ADVICE)),
@@ -802,5 +852,95 @@ mod tests {
             assert_lacks(&out.stderr, bad);
         }
         assert!(cli.read("auth.ini").contains("token = tok-nolist"));
+    }
+
+    /// Issue 25 item 6: rotating the token of a saved profile from a pipe
+    /// needs no prompt: its URL and project are kept, and a log line says
+    /// so (the Python CLI asks for them again).
+    #[test]
+    fn rotating_a_token_from_a_pipe_keeps_the_saved_url_and_project() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        let before = "[DEFAULT]\nprofile = personal\n\n[profile:personal]\nurl = http://127.0.0.1:9\ntoken = tok-old\ntype = iam\nproject = proj-7\n\n";
+        cli.write("auth.ini", before);
+        cli.stdin("tok-ok\n");
+        let out = cli.run(&api, &["auth", "-p", "personal", "-y", "--token-stdin"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_lacks(&out.stderr, "Project ID");
+        assert_has(
+            &out.stderr,
+            "[INFO] Kept the saved URL and project of profile 'personal' (pass -u/--url or -P/--project to change them)\n",
+        );
+        assert_eq!(cli.read("auth.ini"), before.replace("tok-old", "tok-ok"));
+        assert_eq!(api.requests()[0].header("project"), Some("proj-7"));
+        // A value given still wins, and is not said to be kept.
+        cli.stdin("tok-ok\n");
+        let out = cli.run(
+            &api,
+            &[
+                "auth",
+                "-p",
+                "personal",
+                "-y",
+                "--token-stdin",
+                "-P",
+                "proj-8",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_has(
+            &out.stderr,
+            "[INFO] Kept the saved URL of profile 'personal' (pass -u/--url to change it)\n",
+        );
+        assert!(cli.read("auth.ini").contains("project = proj-8\n"));
+        // Another type keeps nothing: a jwt profile asks for its URL.
+        let mut other = Cli::new();
+        other.write("auth.ini", before);
+        other.stdin("tok-ok\n");
+        let out = other.run(
+            &api,
+            &[
+                "auth",
+                "-p",
+                "personal",
+                "-y",
+                "--type",
+                "jwt",
+                "--token-stdin",
+            ],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_has(&out.stderr, "'URL' prompt");
+    }
+
+    /// Issue 25 item 6: a first save under a name while no profile is
+    /// active says how to make it active; otherwise nothing is said.
+    #[test]
+    fn a_save_while_no_profile_is_active_says_how_to_make_it_active() {
+        let api = fake_api();
+        let mut cli = Cli::new();
+        let out = cli.run(
+            &api,
+            &[saving("tok-ok", "p"), vec!["-p", "personal"]].concat(),
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_ends(
+            &out.stderr,
+            "[INFO] No profile is active ('default' does not exist): `contree auth switch personal` makes this one active\n",
+        );
+        cli.run(&api, &["auth", "switch", "personal"]);
+        let out = cli.run(&api, &[saving("tok-ok", "p"), vec!["-p", "work"]].concat());
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_lacks(&out.stderr, "is active");
+        let mut fresh = Cli::new();
+        let out = fresh.run(&api, &saving("tok-ok", "p"));
+        assert_lacks(&out.stderr, "No profile is active");
+        let mut overridden = Cli::new();
+        overridden.env("CONTREE_PROFILE", "ci");
+        let out = overridden.run(&api, &saving("tok-ok", "p"));
+        assert_has(
+            &out.stderr,
+            "CONTREE_PROFILE='ci' names no profile: set CONTREE_PROFILE='default' to use this one",
+        );
     }
 }

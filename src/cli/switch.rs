@@ -4,8 +4,8 @@
 use super::args::SwitchArgs;
 use super::console::{Console, EXIT_OK};
 use super::log::Level;
+use super::words::{self, At};
 use crate::api::Context;
-use crate::error::AuthError;
 use crate::python::repr;
 
 pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &SwitchArgs) -> i32 {
@@ -29,10 +29,7 @@ pub fn run(console: &mut Console<'_, '_>, context: &Context<'_>, args: &SwitchAr
             }
             EXIT_OK
         }
-        Err(err @ AuthError::NotFound(_)) => {
-            console.fail(&format!("{err}: `contree auth ls` lists the profiles"))
-        }
-        Err(err) => console.fail(&err.to_string()),
+        Err(err) => console.fail(&words::message(&err, At::Elsewhere)),
     }
 }
 

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::error::{AuthError, Fix};
+
 /// The variables that name the config home, in the order they are tried
 /// (the launcher passes exactly these through).
 pub const HOME_VARIABLES: [&str; 3] = ["CONTREE_HOME", "XDG_CONFIG_HOME", "HOME"];
@@ -59,18 +61,21 @@ impl Environment {
 
     /// `Ok` when `dir` (the directory of the config, named by `source`: a
     /// variable or `-c`) is [`reachable`](Self::reachable); otherwise one
-    /// line saying which directory to grant. Every command fails on it,
+    /// line saying so, with the directory to grant as its [`Fix`] (each
+    /// face spells how its host grants one). Every command fails on it,
     /// before anything is read, asked or sent: without it `ls` would see no
     /// profiles and `save` would verify a token it cannot write.
-    pub fn check_reachable(&self, dir: &Path, source: &str) -> Result<(), String> {
+    pub fn check_reachable(&self, dir: &Path, source: &str) -> Result<(), AuthError> {
         if self.reachable(dir) {
             return Ok(());
         }
         let dir = crate::sanitize::escape_controls(&dir.to_string_lossy()).into_owned();
-        Err(format!(
-            "cannot reach the config directory {dir} (from {source}): the host grants no directory that holds it; \
-             create it and pass it to the host: mkdir -p {dir} && wasmtime run --dir {dir} ..."
-        ))
+        Err(AuthError::NotGranted {
+            message: format!(
+                "cannot reach the config directory {dir} (from {source}): the host grants no directory that holds it"
+            ),
+            fix: Fix::GrantConfigDir { dir },
+        })
     }
 
     /// The variable the config home comes from (see [`Environment::contree_home`]).
@@ -126,22 +131,22 @@ impl Environment {
         }
     }
 
-    /// [`Environment::contree_home`], or a one-line error that tells the
-    /// host what to pass.
-    pub fn config_home(&self) -> Result<PathBuf, String> {
+    /// [`Environment::contree_home`], or a one-line error whose [`Fix`]
+    /// says what the host should pass.
+    pub fn config_home(&self) -> Result<PathBuf, AuthError> {
         self.contree_home().ok_or_else(|| {
-            let variables = "CONTREE_HOME (the config directory), XDG_CONFIG_HOME or HOME";
-            match self.preopens.len() {
-                0 => format!(
-                    "cannot find the config directory: the host preopened no directory; \
-                     grant one (preopen it) and pass {variables}, or preopen only that directory \
-                     (wasmtime run --dir DIR --env CONTREE_HOME=DIR)"
-                ),
+            let message = match self.preopens.len() {
+                0 => "cannot find the config directory: the host preopened no directory and \
+                      passed none of CONTREE_HOME, XDG_CONFIG_HOME and HOME"
+                    .to_string(),
                 n => format!(
                     "cannot find the config directory: the host preopened {n} directories \
-                     and passed none of CONTREE_HOME, XDG_CONFIG_HOME and HOME; \
-                     pass {variables} to say which one holds the config"
+                     and passed none of CONTREE_HOME, XDG_CONFIG_HOME and HOME to say which one holds it"
                 ),
+            };
+            AuthError::NotGranted {
+                message,
+                fix: Fix::NameConfigHome,
             }
         })
     }
@@ -187,7 +192,7 @@ mod tests {
     fn single_preopen_is_the_config_home_when_no_home_variable_is_passed() {
         let one = preopened(&[], &["/granted"]);
         assert_eq!(one.contree_home(), Some(PathBuf::from("/granted")));
-        assert_eq!(one.config_home(), Ok(PathBuf::from("/granted")));
+        assert_eq!(one.config_home().ok(), Some(PathBuf::from("/granted")));
         // An empty variable counts as unset, as everywhere else.
         let empty = preopened(&[("HOME", ""), ("CONTREE_HOME", "")], &["/granted"]);
         assert_eq!(empty.contree_home(), Some(PathBuf::from("/granted")));
@@ -225,16 +230,25 @@ mod tests {
 
         let elsewhere = preopened(&[("HOME", "/h")], &["/tmp/x", "/h/.config/contreex"]);
         let home = elsewhere.contree_home().unwrap();
-        let message = elsewhere
+        let err = elsewhere
             .check_reachable(&home, elsewhere.home_source())
             .unwrap_err();
+        let message = err.to_string();
         assert!(message.contains("(from HOME)"), "{message}");
-        assert!(message.contains("--dir /h/.config/contree "), "{message}");
+        assert_eq!(
+            err.fix(),
+            Some(Fix::GrantConfigDir {
+                dir: "/h/.config/contree".into()
+            })
+        );
+        // The core names no host's command: each face spells the grant.
+        assert!(!message.contains("wasmtime"), "{message}");
         assert!(!message.contains('\n'));
         let none = preopened(&[("CONTREE_HOME", "/c\u{1b}[2J")], &[]);
         let message = none
             .check_reachable(&none.contree_home().unwrap(), none.home_source())
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             message.contains("/c\\x1b[2J (from CONTREE_HOME)"),
             "{message}"
@@ -249,14 +263,16 @@ mod tests {
     fn several_preopens_without_a_home_variable_name_the_variables_to_pass() {
         let two = preopened(&[("CONTREE_PROFILE", "x")], &["/a", "/b"]);
         assert_eq!(two.contree_home(), None);
-        let message = two.config_home().unwrap_err();
+        let err = two.config_home().unwrap_err();
+        assert_eq!(err.fix(), Some(Fix::NameConfigHome));
+        let message = err.with_next_step();
         for var in HOME_VARIABLES {
             assert!(message.contains(var), "{message}");
         }
         assert!(message.contains("2 directories"), "{message}");
         assert!(!message.contains('\n'));
         let none = preopened(&[], &[]);
-        let message = none.config_home().unwrap_err();
+        let message = none.config_home().unwrap_err().with_next_step();
         assert!(message.contains("preopened no directory"), "{message}");
         for var in HOME_VARIABLES {
             assert!(message.contains(var), "{message}");

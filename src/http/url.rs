@@ -1,8 +1,30 @@
 //! The API base URL: checked before any request, with the reference
 //! client's messages.
 
+use std::fmt;
+
+use crate::error::Fix;
 use crate::python::repr;
 use crate::sanitize;
+
+/// Why a URL was refused, and what gets past it (each face spells the fix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlError {
+    pub message: String,
+    pub fix: Fix,
+}
+
+impl UrlError {
+    fn new(fix: Fix, message: String) -> UrlError {
+        UrlError { message, fix }
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -22,7 +44,7 @@ pub struct BaseUrl {
 
 impl BaseUrl {
     /// Parses like `urllib.parse.urlsplit` plus the checks of `ContreeClient.__init__`.
-    pub fn parse(url: &str) -> Result<BaseUrl, String> {
+    pub fn parse(url: &str) -> Result<BaseUrl, UrlError> {
         // urlsplit: a scheme is letters (then letters, digits, `+-.`) before the first `:`.
         let (scheme, rest) = match url.split_once(':') {
             Some((scheme, rest))
@@ -39,10 +61,13 @@ impl BaseUrl {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
             _ => {
-                return Err(format!(
-                    "unsupported base_url scheme {} in {}: use http:// or https://",
-                    repr(&scheme),
-                    repr(url)
+                return Err(UrlError::new(
+                    Fix::UseHttpScheme,
+                    format!(
+                        "unsupported base_url scheme {} in {}: use http:// or https://",
+                        repr(&scheme),
+                        repr(url)
+                    ),
                 ));
             }
         };
@@ -53,19 +78,28 @@ impl BaseUrl {
         let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
         let (host, port) = split_host_port(host_port);
         if host.is_empty() {
-            return Err(format!("base_url has no hostname: {}", repr(url)));
+            return Err(UrlError::new(
+                Fix::CheckUrl,
+                format!("base_url has no hostname: {}", repr(url)),
+            ));
         }
         if host
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || sanitize::is_unsafe(c))
         {
-            return Err(format!("base_url has invalid hostname: {}", repr(url)));
+            return Err(UrlError::new(
+                Fix::CheckUrl,
+                format!("base_url has invalid hostname: {}", repr(url)),
+            ));
         }
         if let Some(port) = port
             && !port.is_empty()
             && port.parse::<u16>().is_err()
         {
-            return Err(format!("base_url has invalid port: {}", repr(url)));
+            return Err(UrlError::new(
+                Fix::CheckUrl,
+                format!("base_url has invalid port: {}", repr(url)),
+            ));
         }
         let path = path.split(['?', '#']).next().unwrap_or("");
         // It goes into the request line as is: nothing that could end or steer it.
@@ -73,7 +107,10 @@ impl BaseUrl {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || sanitize::is_unsafe(c))
         {
-            return Err(format!("base_url has invalid path: {}", repr(url)));
+            return Err(UrlError::new(
+                Fix::CheckUrl,
+                format!("base_url has invalid path: {}", repr(url)),
+            ));
         }
         Ok(BaseUrl {
             scheme,
@@ -111,11 +148,15 @@ impl BaseUrl {
     }
 
     /// Refuses to send a token in clear text to another machine.
-    pub fn check_transport_security(&self, allow_insecure_http: bool) -> Result<(), String> {
+    /// The way past it is [`Fix::AllowInsecureHttp`], spelled by each face.
+    pub fn check_transport_security(&self, allow_insecure_http: bool) -> Result<(), UrlError> {
         if self.needs_insecure_consent() && !allow_insecure_http {
-            return Err(format!(
-                "refusing to send the token over plain http:// to {}: use https://, or pass --allow-insecure-http",
-                self.host
+            return Err(UrlError::new(
+                Fix::AllowInsecureHttp,
+                format!(
+                    "refusing to send the token over plain http:// to {}",
+                    self.host
+                ),
             ));
         }
         Ok(())
@@ -164,19 +205,19 @@ mod tests {
     #[test]
     fn rejects_like_the_reference() {
         assert_eq!(
-            BaseUrl::parse("ftp://h").unwrap_err(),
+            BaseUrl::parse("ftp://h").unwrap_err().to_string(),
             "unsupported base_url scheme 'ftp' in 'ftp://h': use http:// or https://"
         );
         assert_eq!(
-            BaseUrl::parse("example.com").unwrap_err(),
+            BaseUrl::parse("example.com").unwrap_err().to_string(),
             "unsupported base_url scheme '' in 'example.com': use http:// or https://"
         );
         assert_eq!(
-            BaseUrl::parse("https://").unwrap_err(),
+            BaseUrl::parse("https://").unwrap_err().to_string(),
             "base_url has no hostname: 'https://'"
         );
         assert_eq!(
-            BaseUrl::parse("http://h:x").unwrap_err(),
+            BaseUrl::parse("http://h:x").unwrap_err().to_string(),
             "base_url has invalid port: 'http://h:x'"
         );
     }

@@ -51,11 +51,11 @@ else NEBIUS_API_KEY).
 An MCP client starts it as a command, for example (mcpServers config):
   {\"command\": \"contree\", \"args\": [\"mcp\"],
    \"env\": {\"CONTREE_HOME\": \"/home/me/.config/contree\"}}
-or, with the stock wasmtime CLI:
-  {\"command\": \"wasmtime\",
-   \"args\": [\"run\", \"-S\", \"http\", \"--dir\", \"/home/me/.config/contree\",
-            \"--env\", \"CONTREE_HOME=/home/me/.config/contree\",
-            \"contree_auth.wasm\", \"mcp\"]}";
+or, with the stock wasmtime CLI, under umask 077 so that auth.ini stays
+private, and saying so with CONTREE_PRIVATE_FILES=1:
+  {\"command\": \"sh\",
+   \"args\": [\"-c\", \"umask 077 && exec wasmtime run -S http --dir /home/me/.config/contree --env CONTREE_HOME=/home/me/.config/contree --env CONTREE_PRIVATE_FILES=1 contree_auth.wasm mcp\"]}
+(The launcher needs neither: it runs the component under umask 077.)";
 
 const INSTRUCTIONS: &str = "Manages the ConTree sandbox API's saved credential profiles \
 (the auth.ini of the contree CLI). Tokens never appear: profiles show token_sha256 instead. \
@@ -105,8 +105,8 @@ pub fn serve(
                 Message::Invalid { id, error } => Some(jsonrpc::failure(&id, &error)),
                 Message::Request { id, method, params } => {
                     let (result, notes) = answer(&tools, &method, params);
-                    for note in notes {
-                        let _ = log.write_all(Level::Info.line(&note).as_bytes());
+                    for (level, note) in notes {
+                        let _ = log.write_all(level.line(&note).as_bytes());
                     }
                     Some(match result {
                         Ok(result) => jsonrpc::success(&id, result),
@@ -133,7 +133,7 @@ fn answer(
     tools: &Tools<'_>,
     method: &str,
     params: Option<Value>,
-) -> (Result<Value, RpcError>, Vec<String>) {
+) -> (Result<Value, RpcError>, tools::Notes) {
     let params = match jsonrpc::params_object(params) {
         Ok(params) => params,
         Err(error) => return (Err(error), Vec::new()),
@@ -165,7 +165,7 @@ fn dispatch(
     tools: &Tools<'_>,
     method: &str,
     params: &serde_json::Map<String, Value>,
-) -> (Result<Value, RpcError>, Vec<String>) {
+) -> (Result<Value, RpcError>, tools::Notes) {
     let result = match method {
         "initialize" => initialize(params),
         "server/discover" => Ok(discover()),

@@ -470,18 +470,30 @@ fn operation_errors_are_tool_results_with_the_error_variant() {
         Some(&home),
     );
     structured(&run.replies[0]);
+    // Issue 25 item 4: every error says what to do next, in this face's
+    // words (its tools and arguments), beside the WIT variant.
     assert_eq!(
         tool_error(&run.replies[1]),
-        json!({"kind": "already-exists", "name": "a"})
+        json!({"kind": "already-exists", "name": "a",
+               "next_step": "call save_profile again with overwrite: true to replace it"})
+    );
+    assert_eq!(
+        error_message(&run.replies[1]),
+        "profile 'a' already exists: call save_profile again with overwrite: true to replace it"
     );
     assert_eq!(
         tool_error(&run.replies[2]),
-        json!({"kind": "not-found", "name": "missing"})
+        json!({"kind": "not-found", "name": "missing",
+               "next_step": "call list_profiles to see the profiles' names"})
     );
     assert_eq!(
         error_message(&run.replies[2]),
-        "profile 'missing' does not exist",
-        "the core's message"
+        "profile 'missing' does not exist: call list_profiles to see the profiles' names",
+        "the core's message, then the next step"
+    );
+    assert_eq!(
+        tool_error(&run.replies[7])["next_step"],
+        "pass a url that starts with http:// or https://"
     );
     for (i, field) in [
         (3, "name"),
@@ -512,6 +524,10 @@ fn operation_errors_are_tool_results_with_the_error_variant() {
     assert_eq!(
         (err["kind"].as_str(), err["field"].as_str()),
         (Some("invalid-input"), Some("token"))
+    );
+    assert_has(
+        err["next_step"].as_str().unwrap(),
+        "set CONTREE_TOKEN (or NEBIUS_API_KEY) in this MCP server's environment",
     );
     let run = serve_lines(&[call(1, "list_profiles", json!({}))], &[], None);
     assert_eq!(tool_error(&run.replies[0])["kind"], "io");
@@ -550,6 +566,10 @@ fn contree_mcp_is_a_top_level_command_with_help() {
     let text = help.render().to_string();
     assert!(text.contains("Model Context Protocol"), "{text}");
     assert!(text.contains("mcpServers"), "{text}");
+    // Issue 25 item 3: the stock CLI's entry keeps tokens private, and
+    // says so, so that following it silences the mode warning.
+    assert_has(&text, "umask 077 && exec wasmtime run -S http");
+    assert_has(&text, "--env CONTREE_PRIVATE_FILES=1");
 }
 
 #[test]
@@ -653,5 +673,106 @@ fn c1_and_bidi_characters_never_travel_raw() {
             "a text block holds a raw control: {shown:?}"
         );
     }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+/// Issue 25 item 3: a save, switch or remove that writes auth.ini where
+/// the host has not promised private files says so at `[WARNING]`, never
+/// at `[INFO]` (the stock CLI's MCP path said it at `[INFO]`); a host that
+/// passes `CONTREE_PRIVATE_FILES=1` gets no warning.
+#[test]
+fn a_write_without_private_files_warns_at_warning_level() {
+    let url = "http://127.0.0.1:9";
+    let lines = [
+        call(1, "save_profile", json!({"name": "a", "url": url})),
+        call(2, "save_profile", json!({"name": "b", "url": url})),
+        call(3, "switch_profile", json!({"name": "b"})),
+        call(4, "remove_profile", json!({"name": "b"})),
+    ];
+    let home = temp_home();
+    let env = [("CONTREE_TOKEN", TOKEN), ("CONTREE_PROJECT", "p")];
+    let run = serve_lines(&lines, &env, Some(&home));
+    assert_eq!(
+        run.log.matches("[WARNING] ").count(),
+        4,
+        "one warning per write: {}",
+        run.log
+    );
+    for line in run.log.lines().filter(|l| l.contains("default file mode")) {
+        assert_starts(line, "[WARNING] ");
+        assert_has(line, "CONTREE_PRIVATE_FILES=1");
+    }
+    let _ = std::fs::remove_dir_all(home);
+
+    let home = temp_home();
+    let private = [
+        ("CONTREE_TOKEN", TOKEN),
+        ("CONTREE_PROJECT", "p"),
+        ("CONTREE_PRIVATE_FILES", "1"),
+    ];
+    let run = serve_lines(&lines, &private, Some(&home));
+    assert!(!run.log.contains("[WARNING]"), "{}", run.log);
+    assert!(!run.log.contains("file mode"), "{}", run.log);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+/// Issue 25 item 4: a probe refused for plain http to another machine
+/// names this face's fix (`allow_insecure_http`), not the CLI's flag.
+#[test]
+fn a_listing_detail_names_the_tool_argument_not_the_cli_flag() {
+    let home = temp_home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("auth.ini"),
+        "[profile:far]\nurl = http://10.0.0.1\ntoken = ok-x\ntype = jwt\n",
+    )
+    .unwrap();
+    let run = serve_lines(&[call(1, "list_profiles", json!({}))], &[], Some(&home));
+    let detail = structured(&run.replies[0])["profiles"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_has(&detail, "refusing to send the token over plain http://");
+    assert_has(&detail, "allow_insecure_http: true");
+    assert!(!detail.contains("--allow-insecure-http"), "{detail}");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+/// Issue 25 item 6: an agent rotates a token with `overwrite` alone (the
+/// saved URL and project are kept, and the log says so); a first save
+/// while no profile is active says which tool makes it active.
+#[test]
+fn a_token_is_rotated_with_overwrite_alone_and_first_steps_are_said() {
+    let home = temp_home();
+    let url = "http://127.0.0.1:9";
+    let first = serve_lines(
+        &[call(1, "save_profile", json!({"name": "a", "url": url}))],
+        &[("CONTREE_TOKEN", TOKEN), ("CONTREE_PROJECT", "proj-1")],
+        Some(&home),
+    );
+    structured(&first.replies[0]);
+    assert_has(
+        &first.log,
+        "[INFO] No profile is active ('default' does not exist): call switch_profile with name 'a' to make this one active",
+    );
+    let rotated = serve_lines(
+        &[call(
+            1,
+            "save_profile",
+            json!({"name": "a", "overwrite": true}),
+        )],
+        &[("CONTREE_TOKEN", "ok-rotated-0123456789abcdef")],
+        Some(&home),
+    );
+    let saved = structured(&rotated.replies[0]);
+    assert_eq!(saved["replaced"], true);
+    assert_eq!(saved["profile"]["project"], "proj-1");
+    assert_eq!(saved["profile"]["url"], url);
+    assert_has(
+        &rotated.log,
+        "[INFO] Kept the saved URL and project of profile 'a'",
+    );
+    let ini = std::fs::read_to_string(home.join("auth.ini")).unwrap();
+    assert!(ini.contains("token = ok-rotated-0123456789abcdef"), "{ini}");
     let _ = std::fs::remove_dir_all(home);
 }

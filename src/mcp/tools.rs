@@ -6,11 +6,17 @@ use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::wit_docs::{WIT_SOURCE, function_doc};
-use crate::api::{Context, ProfileView, SaveInput, one_of};
-use crate::config::env::{Environment, TOKEN_VARS};
+use crate::api::{Context, ProfileView, SaveInput, SaveOutcome, one_of};
+use crate::cli::log::Level;
+use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
-use crate::error::AuthError;
+use crate::error::{AuthError, Fix};
+use crate::probe::Probe;
 use crate::sanitize::escape_controls;
+
+/// Log lines a call produced, with their levels: progress at `[INFO]`,
+/// what the user must know (auth.ini's mode, and the like) at `[WARNING]`.
+pub type Notes = Vec<(Level, String)>;
 
 /// What the tools work with: the core's context (or why there is none) and
 /// the server's own environment, which `save_profile` reads.
@@ -292,12 +298,12 @@ pub fn names() -> Vec<&'static str> {
 /// JSON as text. An error carries none: it would not match that schema, and
 /// the MCP Inspector checks error results too. Its text says what went
 /// wrong in the core's words, then gives the WIT `auth-error` variant as
-/// JSON for programs.
+/// JSON for programs, with the next step as `next_step` where there is one.
 pub fn call(
     tools: &Tools<'_>,
     name: &str,
     arguments: &Map<String, Value>,
-) -> Result<(Value, Vec<String>), RpcError> {
+) -> Result<(Value, Notes), RpcError> {
     if !SPECS.iter().any(|s| s.name == name) {
         // The name asked for is not repeated: it is the client's text.
         let mut error = RpcError::invalid_params(format!(
@@ -317,7 +323,7 @@ pub fn call(
         }),
         Err(err) => json!({
             "content": [
-                {"type": "text", "text": escape_controls(&err.to_string())},
+                {"type": "text", "text": escape_controls(&message(&err))},
                 {"type": "text", "text": jsonrpc::ascii_json(&error_content(&err))},
             ],
             "isError": true,
@@ -330,7 +336,7 @@ fn run(
     tools: &Tools<'_>,
     name: &str,
     arguments: &Map<String, Value>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<Value, AuthError> {
     let args = Arguments(arguments);
     let context = tools.context.as_ref().map_err(Clone::clone)?;
@@ -344,7 +350,7 @@ fn run(
                 .map(|entry| {
                     let mut row = profile_content(&entry.profile);
                     row["status"] = json!(entry.probe.status.as_str());
-                    row["detail"] = json!(entry.probe.detail);
+                    row["detail"] = json!(reason(&entry.probe));
                     row
                 })
                 .collect();
@@ -361,7 +367,9 @@ fn run(
                 // The core's rule: CONTREE_PROFILE, else the file's pointer.
                 None => context.active_profile()?,
             };
-            let info = context.whoami(Some(&profile), &mut |note| notes.push(note.to_string()))?;
+            let info = context.whoami(Some(&profile), &mut |note| {
+                notes.push((Level::Info, note.to_string()))
+            })?;
             let map = |pairs: &[(String, i64)]| -> Map<String, Value> {
                 pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
             };
@@ -379,13 +387,13 @@ fn run(
         "switch_profile" => {
             args.only(&["name"])?;
             let name = args.required_string("name")?;
-            notes.extend(context.switch_profile(&name)?);
+            warn(notes, &context.switch_profile(&name)?);
             Ok(json!({ "active": name }))
         }
         "remove_profile" => {
             args.only(&["name"])?;
             let removal = context.remove_profile(&args.required_string("name")?)?;
-            notes.extend(removal.warnings.iter().cloned());
+            warn(notes, &removal.warnings);
             Ok(json!({
                 "removed": removal.removed,
                 "active": removal.active,
@@ -406,13 +414,11 @@ fn run(
             let Some((variable, token)) = tools.env.first_of(TOKEN_VARS) else {
                 return Err(AuthError::invalid(
                     "token",
-                    format!(
-                        "no token in the MCP server's environment: set {} in the server's configuration",
-                        one_of(TOKEN_VARS)
-                    ),
-                ));
+                    "no token in the MCP server's environment",
+                )
+                .with_fix(Fix::GiveToken));
             };
-            notes.push(format!("Using token from {variable}"));
+            notes.push((Level::Info, format!("Using token from {variable}")));
             let request = SaveInput {
                 name: args
                     .string("name")?
@@ -431,9 +437,11 @@ fn run(
                 allow_insecure_http: args.bool("allow_insecure_http")?.unwrap_or(false),
             }
             .resolve(tools.env)?;
-            let outcome =
-                context.save_profile(request, &mut |note| notes.push(note.to_string()))?;
-            notes.extend(outcome.warnings.iter().cloned());
+            let outcome = context.save_profile(request, &mut |note| {
+                notes.push((Level::Info, note.to_string()))
+            })?;
+            warn(notes, &outcome.warnings);
+            first_steps(notes, &outcome);
             Ok(json!({
                 "profile": profile_content(&outcome.profile),
                 "list_permission": outcome.list_permission,
@@ -442,6 +450,91 @@ fn run(
             }))
         }
     }
+}
+
+/// What comes next after a save, in this face's words: which saved values
+/// were kept, and how to make the profile active when none is.
+fn first_steps(notes: &mut Notes, outcome: &SaveOutcome) {
+    let name = crate::python::repr(&outcome.profile.name);
+    if !outcome.kept.is_empty() {
+        let kept: Vec<_> = outcome.kept.iter().map(|k| k.as_str()).collect();
+        notes.push((
+            Level::Info,
+            format!(
+                "Kept the saved {} of profile {name} (pass url or project to change them)",
+                kept.join(" and ")
+            ),
+        ));
+    }
+    if !outcome.active_exists {
+        notes.push((
+            Level::Info,
+            format!(
+                "No profile is active ({} does not exist): call switch_profile with name {name} to make this one active",
+                crate::python::repr(&outcome.active)
+            ),
+        ));
+    }
+}
+
+/// What the user must be told, at `[WARNING]` (SPEC §5: auth.ini written
+/// with the host's file mode is never said at `[INFO]`).
+fn warn(notes: &mut Notes, warnings: &[String]) {
+    notes.extend(warnings.iter().map(|w| (Level::Warning, w.clone())));
+}
+
+/// The next step in this face's words: the tools and their arguments, and
+/// the server's environment, which its MCP client configures.
+pub fn spell(fix: &Fix) -> String {
+    match fix {
+        Fix::ListProfiles => "call list_profiles to see the profiles' names".into(),
+        Fix::Overwrite => "call save_profile again with overwrite: true to replace it".into(),
+        Fix::GiveToken => format!(
+            "set {} in this MCP server's environment (the env of its entry in the client's configuration)",
+            one_of(TOKEN_VARS)
+        ),
+        Fix::GiveUrl => format!(
+            "pass url, or set {} in this MCP server's environment",
+            one_of(URL_VARS)
+        ),
+        Fix::GiveProject => format!(
+            "pass project, or set {} in this MCP server's environment",
+            one_of(PROJECT_VARS)
+        ),
+        Fix::UseHttpScheme => "pass a url that starts with http:// or https://".into(),
+        Fix::CheckUrl => {
+            "pass a working url (for a saved profile: call save_profile again with it and overwrite: true)"
+                .into()
+        }
+        Fix::AllowInsecureHttp => {
+            "use an https:// url, or call save_profile again with allow_insecure_http: true (and overwrite: true)"
+                .into()
+        }
+        Fix::GrantConfigDir { dir } => format!(
+            "create {dir} and grant it to this server's host, e.g. mkdir -p {dir} and start the server with wasmtime run --dir {dir} ... mcp"
+        ),
+        Fix::NameConfigHome => {
+            "start the server with CONTREE_HOME set and that directory granted (wasmtime run --dir DIR --env CONTREE_HOME=DIR ... mcp)"
+                .into()
+        }
+    }
+}
+
+/// An error's text: the core's message, then this face's next step.
+pub fn message(err: &AuthError) -> String {
+    match err.fix() {
+        Some(fix) => format!("{err}: {}", spell(&fix)),
+        None => err.to_string(),
+    }
+}
+
+/// A probe's reason, with the next step in this face's words.
+fn reason(probe: &Probe) -> Option<String> {
+    let detail = probe.detail.as_deref()?;
+    Some(match &probe.fix {
+        Some(fix) => format!("{detail}: {}", spell(fix)),
+        None => detail.to_string(),
+    })
 }
 
 /// The keys and values of a `contree -f json auth ls` row.
@@ -456,12 +549,21 @@ fn profile_content(view: &ProfileView) -> Value {
     })
 }
 
-/// The WIT `auth-error` variant as JSON: its case as `kind`, its fields by name.
+/// The WIT `auth-error` variant as JSON: its case as `kind`, its fields by
+/// name, and `next_step` (this face's words) where there is one.
 pub fn error_content(err: &AuthError) -> Value {
+    let mut content = variant_content(err);
+    if let Some(fix) = err.fix() {
+        content["next_step"] = json!(spell(&fix));
+    }
+    content
+}
+
+fn variant_content(err: &AuthError) -> Value {
     match err {
         AuthError::NotFound(name) => json!({"kind": "not-found", "name": name}),
         AuthError::AlreadyExists(name) => json!({"kind": "already-exists", "name": name}),
-        AuthError::InvalidInput { field, message } => {
+        AuthError::InvalidInput { field, message, .. } => {
             json!({"kind": "invalid-input", "field": field, "message": message})
         }
         AuthError::ConfigParse {
@@ -474,7 +576,9 @@ pub fn error_content(err: &AuthError) -> Value {
         }
         AuthError::Network(message) => json!({"kind": "network", "message": message}),
         AuthError::Timeout(message) => json!({"kind": "timeout", "message": message}),
-        AuthError::Io(message) => json!({"kind": "io", "message": message}),
+        AuthError::Io(message) | AuthError::NotGranted { message, .. } => {
+            json!({"kind": "io", "message": message})
+        }
     }
 }
 

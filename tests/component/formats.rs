@@ -90,8 +90,20 @@ fn log_level_filters_stderr() {
     );
     let quiet = run(&sb, &["-L", "error", "auth", "ls", "-O"]);
     assert_eq!(quiet.stderr, "");
-    let debug = run(&sb, &["--log-level", "debug", "auth", "ls"]);
-    assert_has(&debug.stderr, "[DEBUG] Profile 'a': error:");
+    // A machine format keeps the reason in its rows, and at debug here.
+    let debug = run(&sb, &["--log-level", "debug", "-f", "json", "auth", "ls"]);
+    assert_has(
+        &debug.stderr,
+        "[DEBUG] Profile 'a' is not ok (status error):",
+    );
+    // Issue 25 item 6: a table says it at warning, which -L error hides.
+    let table = run(&sb, &["-L", "warning", "auth", "ls"]);
+    assert_has(
+        &table.stderr,
+        "[WARNING] Profile 'a' is not ok (status error):",
+    );
+    let quiet = run(&sb, &["-L", "error", "auth", "ls"]);
+    assert_eq!(quiet.stderr, "");
 }
 
 #[test]

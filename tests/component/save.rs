@@ -396,3 +396,34 @@ fn percent_in_a_value_is_written_as_double_percent() {
     );
     assert_eq!(api.requests()[0].header("project"), Some("100%"));
 }
+
+/// Issue 25 item 6: rotating the token of a saved iam profile from a pipe,
+/// as the README shows it, asks nothing: the saved URL and project are
+/// kept, and a log line says so (it stopped at `Project ID:`).
+#[test]
+fn rotating_a_token_from_a_pipe_keeps_the_saved_url_and_project() {
+    let api = MockApi::start();
+    let sb = Sandbox::new();
+    let old = save(&sb, &api, "personal", "ok");
+    let before = sb.read_file("auth.ini").unwrap();
+    let tok = token("ok");
+    let out = run_with_stdin(
+        &sb,
+        &["auth", "-p", "personal", "-y", "--token-stdin"],
+        &format!("{tok}\n"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("Project ID"), "{}", out.stderr);
+    assert_has(
+        &out.stderr,
+        "[INFO] Kept the saved URL and project of profile 'personal'",
+    );
+    assert_eq!(
+        sb.read_file("auth.ini").unwrap(),
+        before.replace(&old, &tok)
+    );
+    assert_eq!(
+        api.requests().last().unwrap().header("project"),
+        Some("proj-1")
+    );
+}

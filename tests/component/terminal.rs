@@ -599,3 +599,75 @@ fn transcript_the_token_prompt_is_hidden_or_refused_never_echoed() {
         "only the launcher's run asked whoami"
     );
 }
+
+/// Issue 25 items 5 and 6 on a terminal, on both hosts: Python's `-f`
+/// (force) gets a hint naming `-y`; a table listing says on the screen why
+/// a profile is not ok, beside the Python CLI's rows.
+#[test]
+fn transcript_a_python_f_and_a_refused_token_say_what_comes_next() {
+    let api = MockApi::start();
+    on_each_host(
+        "python-f",
+        two_profiles(&api),
+        &[],
+        &["auth", "rm", "b", "-f"],
+        &[],
+        |host, sb, t| {
+            t.expect(
+                host,
+                2,
+                &["-f is the output format; -y/--force skips the confirmation"],
+            );
+            assert!(sb.read_file("auth.ini").unwrap().contains("[profile:b]"));
+        },
+    );
+    let refused = token("e401");
+    let url = api.url();
+    let bad = move |sb: &Sandbox| {
+        sb.write_file(
+            "auth.ini",
+            format!("[profile:bad]\nurl = {url}\ntoken = {refused}\ntype = jwt\n"),
+        );
+    };
+    on_each_host("why", bad, &[], &["auth", "ls"], &[], |host, _, t| {
+        t.expect(
+            host,
+            0,
+            &[
+                "NAME",
+                "[WARNING] Profile 'bad' is not ok (status error): HTTP 401",
+            ],
+        );
+    });
+}
+
+/// Issue 25 item 5: the launcher's `--help` lists the two subcommands only
+/// it has, and their `--help` exits 0 (it exited 2).
+#[test]
+fn the_launchers_help_lists_completions_and_man() {
+    let sb = Sandbox::new();
+    let run = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_contree"))
+            .args(args)
+            .env_clear()
+            .env("CONTREE_HOME", sb.home())
+            .env("HOME", sb.home())
+            .env("XDG_CACHE_HOME", sb.path("cache"))
+            .output()
+            .unwrap()
+    };
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for line in ["  completions", "  man", "  auth", "  mcp"] {
+        assert_has(&text, line);
+    }
+    for (args, says) in [
+        (&["completions", "--help"][..], "shell completion script"),
+        (&["man", "--help"], "man page"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_has(&String::from_utf8_lossy(&out.stdout), says);
+    }
+}

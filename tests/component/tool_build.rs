@@ -257,6 +257,34 @@ fn typed_calls_with_one_preopen(runner: &TypedRunner, build: &str) {
     assert!(!String::from_utf8_lossy(&host.stderr()).contains(SECRET_MARK));
 }
 
+/// Issue 25 item 4: under a tool host (Wassette lists the tools before it
+/// applies the storage grant), a config home that no grant holds names
+/// Wassette's grant, not `wasmtime run --dir`.
+#[test]
+fn an_ungranted_config_home_names_the_tool_hosts_grant() {
+    let sb = Sandbox::new();
+    let home = path_str(sb.home()).to_string();
+    let mut host = shared_tool_runner()
+        .instantiate(&[("HOME".to_string(), home.clone())], &[])
+        .unwrap();
+    match host.list_profiles(true).unwrap() {
+        Err(AuthError::Io(message)) => {
+            assert!(
+                message.contains("cannot reach the config directory"),
+                "{message}"
+            );
+            assert!(
+                message.contains(&format!(
+                    "wassette permission grant storage COMPONENT_ID fs://{home}/.config/contree --access read,write"
+                )),
+                "{message}"
+            );
+            assert!(!message.contains("wasmtime run"), "{message}");
+        }
+        other => panic!("expected an io error, got {other:?}"),
+    }
+}
+
 #[test]
 fn several_preopens_and_no_home_variable_is_an_error_naming_the_variables() {
     let one = Sandbox::new();

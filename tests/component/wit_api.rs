@@ -124,7 +124,22 @@ fn errors_are_variants_a_host_can_match() {
     assert_eq!(field_of(host.save_profile(&jwt).unwrap()), "url");
     let mut insecure = request(&api, "a", &token("ok"));
     insecure.url = Some("http://example.invalid".into());
-    assert_eq!(field_of(host.save_profile(&insecure).unwrap()), "url");
+    // Issue 25 item 4: the next step in this face's words (the request's
+    // field), never the CLI's flag.
+    match host.save_profile(&insecure).unwrap() {
+        Err(AuthError::InvalidInput(invalid)) => {
+            assert_eq!(invalid.field, "url");
+            assert!(
+                invalid
+                    .message
+                    .contains("call save-profile again with allow-insecure-http"),
+                "{}",
+                invalid.message
+            );
+            assert!(!invalid.message.contains("--allow"), "{}", invalid.message);
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
 
     match no_token(
         host.save_profile(&request(&api, "a", &token("e401")))

@@ -358,6 +358,34 @@ fn token_stdin_exists_here_only() {
     assert_eq!(pair.ours.code, 0, "{}", pair.dump());
 }
 
+#[test]
+fn rotating_a_token_keeps_the_saved_url_and_project_here_and_asks_again_in_python() {
+    let mut twin = Twin::new();
+    let first = twin.token("ok");
+    twin.both_ok(&twin.save("a", &first).args());
+    let tok = twin.token("ok");
+    // The same command in both: only the new token, nothing on stdin.
+    let pair = twin.both(&["auth", "-p", "a", "-y", "--token", &tok], &[], "");
+    assert_eq!(pair.py.code, 1, "{}", pair.dump());
+    assert!(pair.py.stderr.contains(PY_EOF_TRACEBACK), "{}", pair.dump());
+    assert_eq!(pair.ours.code, 0, "{}", pair.dump());
+    assert_has(
+        &pair.ours.stderr,
+        &format!("{OUR_KEPT_LINE}URL and project of profile 'a'"),
+    );
+    // Python, told the saved URL and project, writes what we wrote.
+    let url = twin.url();
+    let py = twin.py_raw(
+        &[
+            "auth", "-p", "a", "-y", "--token", &tok, "-u", &url, "-P", "p1",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(py.code, 0, "{}", py.stderr);
+    twin.assert_same_state("a token rotated here, and in Python with the saved values given");
+}
+
 /// README "Differences": names Python writes even though they corrupt the
 /// file or a session path (`[`, `]`, `/`, `\`, newlines); ours refuses them.
 pub const OUR_BAD_NAME_ERROR: &str = "Invalid profile name";
@@ -576,11 +604,20 @@ pub fn capitalized(message: &str) -> String {
     format!("{first}{}", chars.as_str())
 }
 
-/// Lines only we print.
-const OUR_EXTRA_LINES: [&str; 2] = [
+/// Lines only we print (issue 25 item 6: what comes next after a save,
+/// and, in a table listing, why a profile is not ok).
+const OUR_EXTRA_LINES: [&str; 6] = [
     "[INFO] The active profile is now ",
     "[WARNING] CONTREE_PROFILE=",
+    OUR_KEPT_LINE,
+    "[INFO] No profile is active (",
+    "[INFO] CONTREE_PROFILE=",
+    "[WARNING] Profile '",
 ];
+
+/// README "Differences" (issue 25 item 6): replacing a profile keeps the
+/// saved URL and project that nothing gives; Python asks for them again.
+pub const OUR_KEPT_LINE: &str = "[INFO] Kept the saved ";
 
 /// Our wording, and the reference's.
 const OUR_WORDS: [(&str, &str); 2] = [

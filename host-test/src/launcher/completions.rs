@@ -22,7 +22,7 @@ pub fn command() -> Command {
     Cli::command()
         .version(version())
         .subcommand(
-            Command::new(COMPLETIONS)
+            without_globals(Command::new(COMPLETIONS))
                 .about("Print the shell completion script to stdout")
                 .arg(
                     Arg::new("shell")
@@ -31,19 +31,51 @@ pub fn command() -> Command {
                         .help("bash, zsh, fish, elvish or powershell"),
                 ),
         )
-        .subcommand(Command::new(MAN).about("Print the man page (roff) to stdout"))
+        .subcommand(without_globals(Command::new(MAN)).about("Print the man page (roff) to stdout"))
+}
+
+/// The component's global options do nothing for these two: an argument of
+/// the same id keeps clap from offering them here (help, completions, man).
+fn without_globals(command: Command) -> Command {
+    ["format", "config", "log_level"]
+        .into_iter()
+        .fold(command, |command, id| {
+            command.arg(Arg::new(id).long(id).hide(true))
+        })
 }
 
 /// Answers `completions SHELL` and `man` when they are the whole command
 /// line (`args` without argv[0]), writing to `out`; returns the exit code.
 /// `None` for every other command line: it is the component's.
+/// `contree --help` too: the component's help cannot list these two, which
+/// only the launcher has.
 pub fn dispatch(args: &[String], out: &mut dyn Write) -> Option<anyhow::Result<i32>> {
     let (first, rest) = args.split_first()?;
+    let asks_help = |words: &[String]| words.iter().any(|w| w == "-h" || w == "--help");
     match first.as_str() {
+        "-h" | "--help" if rest.is_empty() => Some(help(&[], out)),
+        COMPLETIONS | MAN if asks_help(rest) => Some(help(&args[..1], out)),
         COMPLETIONS => Some(completions(rest, out)),
         MAN => Some(man(rest, out)),
         _ => None,
     }
+}
+
+/// clap's long help of `contree` (`args` empty) or of its subcommand
+/// `args[0]`, from the launcher's command line.
+fn help(args: &[String], out: &mut dyn Write) -> anyhow::Result<i32> {
+    let mut command = command();
+    command.build();
+    let text = match args.first() {
+        Some(name) => command
+            .find_subcommand_mut(name)
+            .ok_or_else(|| anyhow::anyhow!("no subcommand {name}"))?
+            .render_long_help(),
+        None => command.render_long_help(),
+    };
+    out.write_all(text.to_string().as_bytes())?;
+    out.flush()?;
+    Ok(0)
 }
 
 fn completions(rest: &[String], out: &mut dyn Write) -> anyhow::Result<i32> {
@@ -119,6 +151,32 @@ mod tests {
             assert_eq!(code, Some(2), "{line:?}");
             assert!(out.is_empty(), "{line:?} printed {out:?}");
         }
+    }
+
+    /// Issue 25 item 5: `contree --help` lists the launcher's own
+    /// subcommands, and their `--help` exits 0.
+    #[test]
+    fn help_lists_completions_and_man_and_their_help_exits_0() {
+        for line in ["--help", "-h"] {
+            let (code, help) = run(line);
+            assert_eq!(code, Some(0), "{line}");
+            for name in ["auth", "mcp", COMPLETIONS, MAN] {
+                assert!(help.contains(name), "{name} missing from\n{help}");
+            }
+        }
+        for (line, says) in [
+            ("completions --help", "completion script"),
+            ("completions -h", "completion script"),
+            ("man --help", "man page"),
+        ] {
+            let (code, help) = run(line);
+            assert_eq!(code, Some(0), "{line}");
+            assert!(help.contains(says), "{line}: {help}");
+            assert!(help.contains("Usage: contree"), "{line}: {help}");
+            assert!(!help.contains("--format"), "{line}: not offered: {help}");
+        }
+        // Help of the component's commands stays the component's.
+        assert_eq!(run("auth --help").0, None);
     }
 
     #[test]

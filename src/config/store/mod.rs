@@ -130,7 +130,7 @@ impl Store {
         // cannot set: rewriting a 0600 file is the common case.
         if !self.private_files {
             warnings.push(format!(
-                "{} was written with the host's default file mode, which may let other users read its tokens; run under `umask 077` (the Python CLI keeps it 0600)",
+                "{} was written with the host's default file mode, which may let other users read its tokens; run under `umask 077` and say so with {PRIVATE_FILES_VAR}=1 (the Python CLI keeps it 0600)",
                 self.auth_path.display()
             ));
         }

@@ -419,9 +419,10 @@ fn every_tool_and_error_through_the_inspector(host: Host) {
                 &listing,
                 "save_profile",
                 &again,
-                "profile 'a' already exists"
+                "profile 'a' already exists: call save_profile again with overwrite: true to replace it"
             ),
-            json!({"kind": "already-exists", "name": "a"})
+            json!({"kind": "already-exists", "name": "a",
+                   "next_step": "call save_profile again with overwrite: true to replace it"})
         );
         let missing = main.call("switch_profile", &["name=missing"]);
         assert_eq!(
@@ -429,9 +430,10 @@ fn every_tool_and_error_through_the_inspector(host: Host) {
                 &listing,
                 "switch_profile",
                 &missing,
-                "profile 'missing' does not exist"
+                "profile 'missing' does not exist: call list_profiles to see the profiles' names"
             ),
-            json!({"kind": "not-found", "name": "missing"})
+            json!({"kind": "not-found", "name": "missing",
+                   "next_step": "call list_profiles to see the profiles' names"})
         );
         let bad_argument = main.call("list_profiles", &["bogus=1"]);
         let invalid = failure(

@@ -408,13 +408,16 @@ fn every_tool_and_error(host: &Host) {
         crate::common::sha16(&good)
     );
     assert_eq!(saved["list_permission"], true);
+    // Issue 25 item 4: the next step, in this face's words, for an agent.
     assert_eq!(
         tool_error(&r[2]),
-        json!({"kind": "already-exists", "name": "a"})
+        json!({"kind": "already-exists", "name": "a",
+               "next_step": "call save_profile again with overwrite: true to replace it"})
     );
     assert_eq!(
-        r[2]["content"][0]["text"], "profile 'a' already exists",
-        "the core's message first"
+        r[2]["content"][0]["text"],
+        "profile 'a' already exists: call save_profile again with overwrite: true to replace it",
+        "the core's message first, then the next step"
     );
     assert_eq!(structured(&r[3])["replaced"], true);
     let invalid = tool_error(&r[4]);
@@ -439,7 +442,8 @@ fn every_tool_and_error(host: &Host) {
     assert!(whoami["token_expiration"].is_i64());
     assert_eq!(
         tool_error(&r[10]),
-        json!({"kind": "not-found", "name": "missing"})
+        json!({"kind": "not-found", "name": "missing",
+               "next_step": "call list_profiles to see the profiles' names"})
     );
     assert_eq!(structured(&r[11])["active"], "j");
     assert_eq!(tool_error(&r[12])["kind"], "not-found");
@@ -623,4 +627,46 @@ fn mcp_two_servers_saving_at_once_lose_no_profile() {
         seen, want,
         "every profile of both servers, each with its own token"
     );
+}
+
+/// Issue 25 item 3 under wasmtime with no promise of private files (as the
+/// stock CLI runs `contree mcp`): every tool that writes auth.ini says so
+/// at `[WARNING]`, never `[INFO]` (it said it at `[INFO]`); a host that
+/// passes `CONTREE_PRIVATE_FILES=1` gets no warning.
+#[test]
+fn a_write_over_mcp_warns_about_the_file_mode_at_warning_level() {
+    let api = MockApi::start();
+    let mut sb = contree_host::Sandbox::new();
+    let tok = token("ok");
+    sb.env("CONTREE_TOKEN", tok.as_str())
+        .env("CONTREE_PROJECT", "p");
+    let request = |id: u64, tool: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": tool, "arguments": arguments}})
+        .to_string()
+    };
+    let lines = [
+        request(1, "save_profile", json!({"name": "a", "url": api.url()})),
+        request(2, "switch_profile", json!({"name": "a"})),
+    ]
+    .join("\n")
+        + "\n";
+    let out = crate::common::run_with_stdin(&sb, &["mcp"], &lines);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_token("the server's log", &out.stderr);
+    let mode_lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("default file mode"))
+        .collect();
+    assert_eq!(mode_lines.len(), 2, "{}", out.stderr);
+    for line in mode_lines {
+        assert!(line.starts_with("[WARNING] "), "{line}");
+        assert!(line.contains("CONTREE_PRIVATE_FILES=1"), "{line}");
+    }
+    sb.env("CONTREE_PRIVATE_FILES", "1");
+    let out = crate::common::run_with_stdin(&sb, &["mcp"], &lines.replace("\"a\"", "\"b\""));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("file mode"), "{}", out.stderr);
+    assert!(!out.stderr.contains("[WARNING]"), "{}", out.stderr);
 }
