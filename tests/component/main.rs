@@ -17,6 +17,8 @@ mod list;
 mod mcp;
 mod python_env;
 mod python_host;
+#[cfg(unix)]
+mod releases;
 mod robustness;
 mod save;
 mod stock_wasmtime;
