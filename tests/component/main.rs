@@ -17,6 +17,7 @@ mod list;
 mod mcp;
 mod python_env;
 mod python_host;
+mod release_workflow;
 #[cfg(unix)]
 mod releases;
 mod robustness;
