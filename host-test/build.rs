@@ -1,6 +1,8 @@
 //! Builds the `contree-auth` guest component for `wasm32-wasip2` and hands its
 //! path to the crate as `CONTREE_AUTH_WASM`; the tool-shaped build (no
 //! `wasi:cli/run`) goes alongside as `CONTREE_AUTH_TOOL_WASM` (see `build/tool.rs`).
+//! Both are reproducible (`build/guest.rs`); the release command
+//! `contree-dist` builds them with the same code.
 
 #[path = "build/guest.rs"]
 mod guest;
