@@ -84,6 +84,21 @@ fn rebuild() -> &'static Rebuild {
 #[test]
 fn a_second_checkout_elsewhere_by_another_user_builds_the_same_components() {
     let rebuild = rebuild();
+    let sysroot = Command::new("rustc")
+        .current_dir(workspace())
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc runs");
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+    let places = [
+        workspace(),
+        rebuild.checkout.clone(),
+        our_cargo_home(),
+        rebuild.cargo_home.clone(),
+        rebuild.home.clone(),
+        home(),
+        PathBuf::from(sysroot),
+    ];
     for (ours, theirs) in [
         (component_path(), rebuild.dist.join(COMMAND)),
         (tool_component_path(), rebuild.dist.join(TOOL)),
@@ -101,22 +116,7 @@ fn a_second_checkout_elsewhere_by_another_user_builds_the_same_components() {
             Sha256::digest(&theirs_bytes),
         );
         // Neither build says where or by whom it was made.
-        let sysroot = Command::new("rustc")
-            .current_dir(workspace())
-            .args(["--print", "sysroot"])
-            .output()
-            .expect("rustc runs");
-        let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-        let places = [
-            workspace(),
-            rebuild.checkout.clone(),
-            our_cargo_home(),
-            rebuild.cargo_home.clone(),
-            rebuild.home.clone(),
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()),
-            PathBuf::from(sysroot),
-        ];
-        for place in places {
+        for place in &places {
             let place = place.display().to_string();
             assert!(place.len() > 1, "a real path");
             assert!(
