@@ -8,6 +8,15 @@ build:
     cargo build --profile component --locked --target wasm32-wasip2 -p contree-auth
     @ls -l {{wasm}}
 
+# The release (docs/releases.md): dist/ holds the command and tool components
+# (reproducible: the tests rebuild them elsewhere and compare), the release
+# launcher for this machine, VERSION and SHA256SUMS. The release workflow
+# runs this recipe; the tests run the same contree-dist command.
+dist:
+    host-test/ensure-wasm-target
+    cargo build --release --locked -p contree-host --bin contree
+    cargo run --locked -p contree-host --features harness --bin contree-dist -- --out dist --launcher target/release/contree
+
 # Every test: unit tests of the guest logic and the component under wasmtime.
 test:
     cargo test --workspace

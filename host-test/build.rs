@@ -1,7 +1,11 @@
 //! Builds the `contree-auth` guest component for `wasm32-wasip2` and hands its
 //! path to the crate as `CONTREE_AUTH_WASM`; the tool-shaped build (no
 //! `wasi:cli/run`) goes alongside as `CONTREE_AUTH_TOOL_WASM` (see `build/tool.rs`).
+//! Both are reproducible (`build/guest.rs`); the release command
+//! `contree-dist` builds them with the same code.
 
+#[path = "build/guest.rs"]
+mod guest;
 #[path = "build/tool.rs"]
 mod tool;
 
@@ -9,11 +13,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUEST_PACKAGE: &str = "contree-auth";
-const GUEST_TARGET: &str = "wasm32-wasip2";
-/// The workspace's size-optimised, LTO profile (see Cargo.toml); the host's
-/// own `release` profile stays light so the launcher relinks quickly.
-const GUEST_PROFILE: &str = "component";
+use guest::{GUEST_TARGET, fail};
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -35,25 +35,39 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
 
-    ensure_guest_target();
-    // The component hosts load carries its WIT docs (see build/tool.rs).
-    let wasm = workspace
-        .join("target")
-        .join("guest")
-        .join("contree_auth.wasm");
-    tool::documented(&build_guest(&workspace), &wasm, &workspace, "command");
-    println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
+    ensure_guest_target(&workspace);
+    // A target dir of its own: the outer cargo holds the lock on the default one.
+    let guest_dir = workspace.join("target").join("guest");
+    // The components hosts load carry their WIT docs (see build/tool.rs).
+    let wasm = guest_dir.join("contree_auth.wasm");
     // The tool build shares the command build's target dir, so the guest's
     // dependencies compile once (on a cold 2-core build that is worth more
-    // than running the two side by side); it runs after the command build
-    // has been copied out, since both leave their component at one path.
-    if wants_tool_guest() {
-        let tool_wasm = tool::finish(tool::spawn(&workspace, &out_dir), &workspace);
+    // than running the two side by side).
+    let tool_wasm = wants_tool_guest().then(|| {
+        workspace
+            .join("target")
+            .join("guest-tool")
+            .join(tool::TOOL_FILE)
+    });
+    tool::documented_builds(
+        &workspace,
+        &guest_dir,
+        &wasm,
+        tool_wasm.as_deref(),
+        &out_dir.join("guest-tool-build.log"),
+    );
+    println!("cargo:rustc-env=CONTREE_AUTH_WASM={}", wasm.display());
+    if let Some(tool_wasm) = tool_wasm {
         println!(
             "cargo:rustc-env=CONTREE_AUTH_TOOL_WASM={}",
             tool_wasm.display()
         );
     }
+    // The release command names the launcher after the target it runs on.
+    println!(
+        "cargo:rustc-env=CONTREE_HOST_TARGET={}",
+        env::var("TARGET").expect("set by cargo")
+    );
     println!(
         "cargo:rustc-env=CONTREE_HOST_TEST_CACHE_DIR={}",
         out_dir.join("cache").join("contree-auth").display()
@@ -76,15 +90,8 @@ fn wants_tool_guest() -> bool {
 /// is missing. rustup installs the `targets` of `rust-toolchain.toml` only
 /// when it installs the toolchain itself, so a toolchain that was already
 /// there (CI images, most developers' machines) lacks it.
-fn ensure_guest_target() {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let sysroot = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    let Some(sysroot) = sysroot else {
+fn ensure_guest_target(workspace: &Path) {
+    let Some(sysroot) = guest::sysroot(workspace) else {
         fail("could not ask rustc for its sysroot (`rustc --print sysroot`)");
     };
     if sysroot.join("lib/rustlib").join(GUEST_TARGET).is_dir() {
@@ -119,82 +126,6 @@ fn ensure_guest_target() {
     }
 }
 
-fn build_guest(workspace: &Path) -> PathBuf {
-    // A target dir of its own: the outer cargo holds the lock on the default one.
-    let target_dir = workspace.join("target").join("guest");
-    let mut cmd = guest_cargo(workspace, &target_dir);
-    let output = match cmd.output() {
-        Ok(output) => output,
-        Err(err) => fail(&format!("could not run cargo to build the guest: {err}")),
-    };
-    if !output.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&output.stdout));
-        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-        fail(&format!(
-            "building the guest component failed ({}): cargo build --profile {GUEST_PROFILE} --locked \
-             --target {GUEST_TARGET} --package {GUEST_PACKAGE} --target-dir {}",
-            output.status,
-            target_dir.display()
-        ));
-    }
-    guest_wasm(&target_dir)
-}
-
-/// Where a guest build into `target_dir` leaves the component.
-fn guest_wasm(target_dir: &Path) -> PathBuf {
-    let wasm = target_dir
-        .join(GUEST_TARGET)
-        .join(GUEST_PROFILE)
-        .join(format!("{}.wasm", GUEST_PACKAGE.replace('-', "_")));
-    if !wasm.is_file() {
-        fail(&format!(
-            "the guest build succeeded but {} is missing",
-            wasm.display()
-        ));
-    }
-    wasm
-}
-
-/// `cargo build` of the guest into `target_dir`, cleared of what the outer
-/// build passes down.
-fn guest_cargo(workspace: &Path, target_dir: &Path) -> Command {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace)
-        .args([
-            "build",
-            "--profile",
-            GUEST_PROFILE,
-            "--locked",
-            "--target",
-            GUEST_TARGET,
-        ])
-        .args(["--package", GUEST_PACKAGE])
-        .arg("--target-dir")
-        .arg(target_dir);
-    // Flags and wrappers meant for the outer (native) build would break or
-    // re-lint the wasm build: RUSTFLAGS may carry host-only codegen flags,
-    // and under `cargo clippy` the workspace wrapper is clippy-driver.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CLIPPY_ARGS",
-        "CARGO_PRIMARY_PACKAGE",
-    ] {
-        cmd.env_remove(var);
-    }
-    // Miri's own rustc wrapper and sysroot cannot build wasm.
-    if env::var_os("CARGO_CFG_MIRI").is_some() {
-        cmd.env_remove("RUSTC").env_remove("RUSTC_WRAPPER");
-    }
-    cmd
-}
-
 fn wasmtime_version(lock: &Path) -> String {
     let text = std::fs::read_to_string(lock).unwrap_or_default();
     let mut lines = text.lines();
@@ -209,9 +140,4 @@ fn wasmtime_version(lock: &Path) -> String {
         }
     }
     "unknown".to_string()
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("error: {message}");
-    std::process::exit(1);
 }

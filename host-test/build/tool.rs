@@ -1,50 +1,70 @@
 //! The tool-shaped guest: the same crate without its default `command`
 //! feature, so the component is the `tool` world of `wit/` (typed functions,
-//! no `wasi:cli/run`, no `wasi:cli/exit.exit-with-code`). Built into a target
-//! dir of its own (a cdylib's output name carries no feature hash, so the two
-//! builds would overwrite each other) and handed over with the WIT docs
-//! appended as a `package-docs` custom section (see `package_docs` below),
-//! as the command build is (`documented`).
+//! no `wasi:cli/run`, no `wasi:cli/exit.exit-with-code`). Built into the
+//! command build's target dir, so the guest's dependencies compile once, after
+//! the command build has been copied out (a cdylib's output name carries no
+//! feature hash: the second build overwrites the first), and handed over with
+//! the WIT docs appended as a `package-docs` custom section (see
+//! `package_docs` below), as the command build is (`documented`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 
-use super::{GUEST_PACKAGE, GUEST_PROFILE, GUEST_TARGET, fail, guest_cargo, guest_wasm};
+use super::guest::{GUEST_PACKAGE, GUEST_PROFILE, GUEST_TARGET, fail, guest_cargo, guest_wasm};
 
+/// The world of `wit/` the command build implements; its docs are embedded.
+pub const COMMAND_WORLD: &str = "command";
 /// The world of `wit/` the tool build implements; its docs are embedded.
-const TOOL_WORLD: &str = "tool";
+pub const TOOL_WORLD: &str = "tool";
+/// The file name of the documented tool build.
+pub const TOOL_FILE: &str = "contree_auth_tool.wasm";
 
-pub struct ToolBuild {
+struct ToolBuild {
     child: Child,
     target_dir: PathBuf,
     log: PathBuf,
 }
 
-/// Starts the tool build; its output goes to a log file, so that it cannot
-/// block on a full pipe while the command build runs.
-pub fn spawn(workspace: &Path, out_dir: &Path) -> ToolBuild {
-    let target_dir = workspace.join("target").join("guest");
-    let log = out_dir.join("guest-tool-build.log");
-    let (out, err) = match File::create(&log).and_then(|f| Ok((f.try_clone()?, f))) {
+/// Builds the command guest of `workspace` into `target_dir` and writes it,
+/// documented, to `command_out`; then, when `tool_out` is given, the tool
+/// guest likewise (its cargo output goes to `log`).
+pub fn documented_builds(
+    workspace: &Path,
+    target_dir: &Path,
+    command_out: &Path,
+    tool_out: Option<&Path>,
+    log: &Path,
+) {
+    let built = super::guest::build_command(workspace, target_dir);
+    documented(&built, command_out, workspace, COMMAND_WORLD);
+    if let Some(tool_out) = tool_out {
+        finish(spawn(workspace, target_dir, log), workspace, tool_out);
+    }
+}
+
+/// Starts the tool build into `target_dir`; its output goes to `log`, so
+/// that it cannot block on a full pipe while the command build runs.
+fn spawn(workspace: &Path, target_dir: &Path, log: &Path) -> ToolBuild {
+    let (out, err) = match File::create(log).and_then(|f| Ok((f.try_clone()?, f))) {
         Ok(files) => files,
         Err(e) => fail(&format!("cannot create {}: {e}", log.display())),
     };
-    let mut cmd = guest_cargo(workspace, &target_dir);
+    let mut cmd = guest_cargo(workspace, target_dir);
     cmd.arg("--no-default-features").stdout(out).stderr(err);
     match cmd.spawn() {
         Ok(child) => ToolBuild {
             child,
-            target_dir,
-            log,
+            target_dir: target_dir.to_path_buf(),
+            log: log.to_path_buf(),
         },
         Err(e) => fail(&format!("could not run cargo to build the tool guest: {e}")),
     }
 }
 
-/// Waits for the tool build and writes `contree_auth_tool.wasm` beside it:
-/// the built component with the docs of the `tool` world appended.
-pub fn finish(mut build: ToolBuild, workspace: &Path) -> PathBuf {
+/// Waits for the tool build and writes it to `out` (its folder made if
+/// needed): the built component with the docs of the `tool` world appended.
+fn finish(mut build: ToolBuild, workspace: &Path, out: &Path) {
     let status = match build.child.wait() {
         Ok(status) => status,
         Err(e) => fail(&format!("waiting for the tool guest build: {e}")),
@@ -62,13 +82,12 @@ pub fn finish(mut build: ToolBuild, workspace: &Path) -> PathBuf {
         ));
     }
     let built = guest_wasm(&build.target_dir);
-    let out_dir = workspace.join("target").join("guest-tool");
-    if let Err(e) = std::fs::create_dir_all(&out_dir) {
-        fail(&format!("cannot create {}: {e}", out_dir.display()));
+    if let Some(dir) = out.parent()
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        fail(&format!("cannot create {}: {e}", dir.display()));
     }
-    let out = out_dir.join(format!("{}_tool.wasm", GUEST_PACKAGE.replace('-', "_")));
-    documented(&built, &out, workspace, TOOL_WORLD);
-    out
+    documented(&built, out, workspace, TOOL_WORLD);
 }
 
 /// Writes `built` to `out` with the docs of `world` (in `wit/`) appended as a

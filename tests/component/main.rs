@@ -19,6 +19,9 @@ mod mcp;
 mod network;
 mod python_env;
 mod python_host;
+mod release_workflow;
+#[cfg(unix)]
+mod releases;
 mod robustness;
 mod save;
 mod stock_wasmtime;
