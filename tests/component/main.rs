@@ -15,6 +15,7 @@ mod ini_compat;
 mod jco;
 mod list;
 mod mcp;
+mod network_load;
 mod python_env;
 mod python_host;
 mod robustness;
