@@ -506,7 +506,7 @@ pub fn verify_with(
             }
             Next::TooLong(wait) => {
                 let retry_at = unix_seconds(clock.wall()).saturating_add_unsigned(wait.as_secs());
-                return Err(match final_error(verdict, request, &redactor, clock) {
+                return answer(verdict, request, &redactor, clock).map_err(|err| match err {
                     AuthError::VerificationFailed { status, message } => {
                         AuthError::VerificationFailed {
                             status,
@@ -522,30 +522,22 @@ pub fn verify_with(
                     other => other,
                 });
             }
-            Next::Stop => {
-                return match verdict {
-                    Verdict::Valid(whoami) => Ok(whoami),
-                    other => Err(final_error(other, request, &redactor, clock)),
-                };
-            }
+            Next::Stop => return answer(verdict, request, &redactor, clock),
         }
     }
 }
 
-/// The error a final verdict other than `Valid` makes.
-fn final_error(
+/// What a final verdict means for the caller.
+fn answer(
     verdict: Verdict,
     request: &Request,
     redactor: &Redactor,
     clock: &dyn Clock,
-) -> AuthError {
+) -> Result<WhoAmI, AuthError> {
     let url = format!("{}{}", request.url.authority, request.url.path);
     let url = redactor.redact(&url);
-    match verdict {
-        Verdict::Valid(_) => AuthError::VerificationFailed {
-            status: 200,
-            message: "valid".to_string(),
-        },
+    Err(match verdict {
+        Verdict::Valid(whoami) => return Ok(whoami),
         Verdict::Rejected { status, message } => AuthError::VerificationFailed { status, message },
         Verdict::NotJson { status } => AuthError::VerificationFailed {
             status,
@@ -562,7 +554,7 @@ fn final_error(
         Verdict::Network { reason, .. } => {
             AuthError::Network(format!("cannot reach {url}: {reason}"))
         }
-    }
+    })
 }
 
 #[cfg(test)]
