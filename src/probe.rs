@@ -103,7 +103,16 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
         let redactor = Redactor::new(&tokens);
         for (&slot, &owner) in slots.iter().zip(&owners) {
             if let Some(outcome) = outcomes.get(slot) {
-                probes[owner] = Some(judge(Verdict::read(outcome.clone(), &redactor)));
+                let mut probe = judge(Verdict::read(outcome.clone(), &redactor));
+                // A server that asked for more time than a probe has says when.
+                if let (ProbeStatus::Error, Some(detail), Some(wait)) = (
+                    probe.status,
+                    probe.detail.as_mut(),
+                    whoami::retry_after(outcome, SystemTime::now()),
+                ) {
+                    detail.push_str(&format!(" (the server asks to wait {} s)", wait.as_secs()));
+                }
+                probes[owner] = Some(probe);
             }
         }
     }
@@ -341,7 +350,10 @@ mod tests {
         assert_eq!(statuses, ["error", "error", "error", "error"]);
         assert!(probes[0].detail.as_deref().unwrap().contains("HTTP 401"));
         assert!(probes[1].detail.as_deref().unwrap().contains("HTTP 401"));
-        assert!(probes[2].detail.as_deref().unwrap().contains("HTTP 503"));
+        assert_eq!(
+            probes[2].detail.as_deref(),
+            Some("HTTP 503: server error (the server asks to wait 3600 s)")
+        );
         let tries = tries.borrow();
         assert_eq!((tries["lost"], tries["busy"], tries["later"]), (2, 2, 1));
         // 0.1 + 0.2 + 0.5 s of pauses leave 1.2 s; 1 s more would not leave 0.25.

@@ -94,6 +94,18 @@ fn a_retry_after_longer_than_the_budget_fails_at_once_saying_when_and_writes_not
             // Far less than the hour, and less than the budget: at once.
             assert!(took < SAVE_LIMIT, "{host} {kind}: {took:?}");
         }
+        // A listing says what the server asked for.
+        let api = MockApi::start();
+        let sb = Sandbox::new();
+        sb.write_file("auth.ini", profiles_ini(&[(api.url(), token("later"))]));
+        let out = run(&sb, &["-f", "json", "auth", "ls"].map(String::from));
+        let rows = contree_host::harness::support::json_rows(&out.stdout);
+        assert_eq!(rows[0]["status"], "error", "{host}: {}", out.stdout);
+        assert_eq!(
+            rows[0]["detail"], "HTTP 503: unavailable (the server asks to wait 3600 s)",
+            "{host}"
+        );
+        assert_eq!(api.requests().len(), 1, "{host}");
     });
 }
 
