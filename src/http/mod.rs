@@ -19,6 +19,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The response headers kept: those the retry rules read. Others are
 /// dropped as they arrive, so a server cannot make us hold many of them.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub const KEPT_HEADERS: [&str; 2] = ["retry-after", "date"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
