@@ -440,7 +440,7 @@ pub(crate) fn http_date(at: std::time::SystemTime) -> String {
         .map_or(0, |d| d.as_secs());
     let (mut days, time) = (secs / 86_400, secs % 86_400);
     let weekday = DAYS[(days % 7) as usize];
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let mut year = 1970;
     while days >= if leap(year) { 366 } else { 365 } {
         days -= if leap(year) { 366 } else { 365 };
