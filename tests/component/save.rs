@@ -336,11 +336,10 @@ fn server_errors_are_retried_within_the_budget() {
         &out.stderr,
         "Token verification failed: HTTP 500: boom. Profile not changed.",
     );
-    assert_eq!(
-        api.requests().len(),
-        7,
-        "the API client's ladder within 10 s"
-    );
+    // The API client's ladder within 10 s: at most seven attempts (fewer
+    // when each attempt is slow, on a loaded machine).
+    let sent = api.requests().len();
+    assert!((3..=7).contains(&sent), "{sent}: {}", out.stderr);
 }
 
 #[test]

@@ -754,8 +754,9 @@ mod tests {
                 });
             }
         });
+        // One after another would take 90 s; generous for a loaded machine.
         assert!(
-            started.elapsed() < Duration::from_secs(3),
+            started.elapsed() < Duration::from_secs(15),
             "{:?}",
             started.elapsed()
         );
