@@ -114,9 +114,11 @@ def write_auth_ini(path: Path, profiles: list[tuple[str, str, str]]) -> None:
     path.write_text("".join(parts), encoding="utf-8")
 
 
-def make_profiles(count: int, url: str, prefix: str) -> list[tuple[str, str, str]]:
+def make_profiles(count: int, url: str | list[str], prefix: str) -> list[tuple[str, str, str]]:
+    """`count` profiles; with several URLs, spread over them in turn."""
+    urls = [url] if isinstance(url, str) else url
     names = ["default"] + [f"p{i:05d}" for i in range(1, count)]
-    return [(name, url, f"{prefix}-{i:05d}") for i, name in enumerate(names)]
+    return [(name, urls[i % len(urls)], f"{prefix}-{i:05d}") for i, name in enumerate(names)]
 
 
 # The shapes of issue 11 (SPEC §5 "reading is linear in the file's size for
@@ -263,6 +265,8 @@ class Case:
     layout: object = None
     # At least this many times faster than Python (cases without a time target).
     min_ratio: float | None = None
+    # The profiles are spread over this many servers (each its own mock API).
+    servers: int = 1
 
 
 CASES = [
@@ -297,6 +301,11 @@ CASES = [
          ["auth", "ls", "--offline"], layout=layout_large_default, min_ratio=3),
     Case("j", "ls --offline, 10,000 profiles merged from cli.ini", 10_000, "ok",
          ["auth", "ls", "--offline"], layout=layout_merged, min_ratio=3),
+    # Issue 24 item 4: every probe gets its own 2 s, however many profiles.
+    Case("k", f"ls, 256 profiles, {LATENCY_MS} ms server", 256, "ok", ["auth", "ls"],
+         latency_ms=LATENCY_MS, expect="ok"),
+    Case("l", "ls, 1,000 profiles on 4 servers that never answer", 1_000, "hang", ["auth", "ls"],
+         hang=True, expect="timeout", servers=4),
 ]
 
 
@@ -337,7 +346,7 @@ def measure(
     case: Case,
     work: Path,
     cache: Path,
-    url: str,
+    url: str | list[str],
     runs: int,
     cap: float,
     slow_after: float,
@@ -354,7 +363,8 @@ def measure(
     elif not case.save:
         write_auth_ini(ini, profiles)
     env = tool_env(base, home, cache)
-    args = [a.replace("{url}", url) for a in case.args]
+    first_url = url if isinstance(url, str) else url[0]
+    args = [a.replace("{url}", first_url) for a in case.args]
     cmd = tool.command(home, args)
 
     done: list[Run] = []
@@ -497,7 +507,7 @@ def main() -> int:
     p.add_argument("--slow-runs", type=int, default=3, help="... is run only this many times (default 3)")
     p.add_argument("--cap", type=float, default=30.0,
                    help="seconds before a run is killed; Python in case c is reported as not finished (default 30)")
-    p.add_argument("--cases", default="abcdefghij", help="which cases to run (default abcdefghij)")
+    p.add_argument("--cases", default="abcdefghijkl", help="which cases to run (default abcdefghijkl)")
     p.add_argument("--python-cli", type=Path, default=REPO / "target/bench-venv/bin/contree")
     p.add_argument("--ours", type=Path, default=REPO / "target/release/contree")
     p.add_argument("--mock-api", type=Path, default=REPO / "target/release/mock-api")
@@ -558,6 +568,8 @@ def main() -> int:
           f" > {opts.slow_after:g} s; Python in case c once, killed at {opts.cap:g} s)")
 
     mocks: dict[int, MockApi] = {}
+    # Servers that never answer, for the cases on several of them.
+    extra: list[MockApi] = []
     results: dict[tuple[str, str], Result] = {}
     cold: Run | None = None
     try:
@@ -582,8 +594,12 @@ def main() -> int:
             print("WARNING:   the launcher left no compiled component in its cache: ours ran uncached")
         print()
 
+        while len(extra) < max(c.servers for c in cases) - 1:
+            extra.append(MockApi(opts.mock_api, 0))
         for case in cases:
             url = mocks[case.latency_ms].url
+            if case.servers > 1:
+                url = [url] + [m.url for m in extra[: case.servers - 1]]
             for tool in tools:
                 print(f"  case {case.key} ({case.title}): {tool.title} ...", end="", flush=True)
                 r = measure(tool, case, work, cache, url, opts.runs, opts.cap, opts.slow_after, opts.slow_runs)
@@ -600,7 +616,7 @@ def main() -> int:
                         f" ours {len(ours.listed)}, or not the same names and token hashes"
                     )
     finally:
-        for mock in mocks.values():
+        for mock in [*mocks.values(), *extra]:
             mock.stop()
         shutil.rmtree(work, ignore_errors=True)
     print()
@@ -621,7 +637,8 @@ def main() -> int:
         targets["b"] = (f"<= 1.5 x 0.3 s + start-up {med('a'):.3f} s = {limit:.3f} s", med("b") <= limit)
     elif med("b") is not None:
         targets["b"] = ("<= 1.5 x 0.3 s + start-up (needs case a)", None)
-    for key, limit in (("c", 2.5), ("d", 0.2), ("e", 0.5)):
+    # k and l: issue 24's targets ("all ok within 3 s", "all timeout within 10 s").
+    for key, limit in (("c", 2.5), ("d", 0.2), ("e", 0.5), ("k", 3.0), ("l", 10.0)):
         if med(key) is not None:
             targets[key] = (f"< {limit} s", med(key) < limit)
     for case in cases:

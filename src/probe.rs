@@ -1,13 +1,15 @@
-//! The `list` statuses: every saved profile asks whoami at once, and the
-//! whole listing ends within [`PROBE_TIMEOUT`] whatever the servers do.
+//! The `list` statuses: every saved profile asks whoami at once, each
+//! within its own [`PROBE_TIMEOUT`] (SPEC §8), whatever the servers do and
+//! however many profiles there are; profiles that would send the same
+//! request (same URL, token and project) share one.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::config::profile::{Profile, Secret};
 use crate::error::Fix;
-use crate::http::Transport;
+use crate::http::{Outcome, Request, Transport};
 use crate::sanitize::Redactor;
-use crate::whoami::{self, REQUIRED_PERMISSION, Verdict};
+use crate::whoami::{self, Next, REQUIRED_PERMISSION, RetryPolicy, Verdict};
 
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -84,14 +86,43 @@ pub fn probe_all(transport: &dyn Transport, profiles: &[Profile], offline: bool)
         }
     }
     if !requests.is_empty() {
-        let outcomes = transport.send_all(&requests, PROBE_TIMEOUT);
+        // Same URL, token and project: one request, one answer for all.
+        let mut unique: Vec<Request> = Vec::new();
+        let slots: Vec<usize> = requests
+            .into_iter()
+            .map(|request| match unique.iter().position(|u| *u == request) {
+                Some(slot) => slot,
+                None => {
+                    unique.push(request);
+                    unique.len() - 1
+                }
+            })
+            .collect();
+        let retry = |outcome: &Outcome, attempt: u32, elapsed: Duration| match RetryPolicy::PROBE
+            .next(outcome, attempt, elapsed, SystemTime::now())
+        {
+            Next::Retry { pause, .. } => Some(pause),
+            Next::Stop | Next::TooLong(_) => None,
+        };
+        let outcomes = transport.send_each(&unique, PROBE_TIMEOUT, &retry);
         // One redactor for every token of the run: a server may be reached
         // under several names (`127.0.0.1`, `localhost`, a proxy) and echo
         // any token it saw in any answer.
         let tokens: Vec<&Secret> = profiles.iter().filter_map(|p| p.token.as_ref()).collect();
         let redactor = Redactor::new(&tokens);
-        for (outcome, &owner) in outcomes.into_iter().zip(&owners) {
-            probes[owner] = Some(judge(Verdict::read(outcome, &redactor)));
+        for (&slot, &owner) in slots.iter().zip(&owners) {
+            if let Some(outcome) = outcomes.get(slot) {
+                let mut probe = judge(Verdict::read(outcome.clone(), &redactor));
+                // A server that asked for more time than a probe has says when.
+                if let (ProbeStatus::Error, Some(detail), Some(wait)) = (
+                    probe.status,
+                    probe.detail.as_mut(),
+                    whoami::retry_after(outcome, SystemTime::now()),
+                ) {
+                    detail.push_str(&format!(" (the server asks to wait {} s)", wait.as_secs()));
+                }
+                probes[owner] = Some(probe);
+            }
         }
     }
     probes
@@ -121,25 +152,15 @@ mod tests {
     use super::*;
     use crate::config::profile::Secret;
     use crate::http::fake::FakeTransport;
-    use crate::http::{Outcome, Request};
     use crate::testing::assert_no_fragment;
 
     /// Answers by token: `ok`, `nolist`, `slow` (timeout), anything else 401.
     fn answer(r: &Request) -> Outcome {
         match r.bearer() {
-            "ok" => Outcome::Response {
-                status: 200,
-                body: br#"{"permissions":{"list":true}}"#.to_vec(),
-            },
-            "nolist" => Outcome::Response {
-                status: 200,
-                body: br#"{"permissions":{}}"#.to_vec(),
-            },
+            "ok" => Outcome::response(200, br#"{"permissions":{"list":true}}"#.to_vec()),
+            "nolist" => Outcome::response(200, br#"{"permissions":{}}"#.to_vec()),
             "slow" => Outcome::Timeout,
-            _ => Outcome::Response {
-                status: 401,
-                body: br#"{"error":"nope"}"#.to_vec(),
-            },
+            _ => Outcome::response(401, br#"{"error":"nope"}"#.to_vec()),
         }
     }
 
@@ -209,10 +230,7 @@ mod tests {
             let body = format!("{{\"error\":\"rejected: {}\"}}", all.join(" and "));
             requests
                 .iter()
-                .map(|_| Outcome::Response {
-                    status: 401,
-                    body: body.clone().into_bytes(),
-                })
+                .map(|_| Outcome::response(401, body.clone()))
                 .collect()
         })
     }
@@ -282,5 +300,74 @@ mod tests {
         let sent = fake.requests();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].url.authority, "10.0.0.1:8080");
+    }
+
+    /// Issue 24 item 4: profiles with the same URL, token and project are
+    /// probed once, and each gets the answer (fails on the old code: two
+    /// requests).
+    #[test]
+    fn profiles_that_would_send_the_same_request_share_one() {
+        let fake = FakeTransport::new(answer);
+        let profiles = [
+            profile(Some("ok"), Some("proj")),
+            Profile {
+                name: "q".into(),
+                ..profile(Some("ok"), Some("proj"))
+            },
+            profile(Some("ok"), Some("other")),
+            profile(Some("ok"), None),
+        ];
+        let probes = probe_all(&fake, &profiles, false);
+        assert!(
+            probes.iter().all(|p| p.status == ProbeStatus::Ok),
+            "{probes:?}"
+        );
+        assert_eq!(fake.requests().len(), 3, "one request for the first two");
+    }
+
+    /// A probe retries what the API client retries, inside its own 2 s: a
+    /// lost connection, a 503 with a short Retry-After; not one that asks
+    /// for longer than is left.
+    #[test]
+    fn a_probe_retries_inside_its_own_deadline() {
+        let tries = std::cell::RefCell::new(std::collections::HashMap::<String, u32>::new());
+        let fake = FakeTransport::new(|r: &Request| {
+            let token = r.bearer().to_string();
+            let n = {
+                let mut tries = tries.borrow_mut();
+                let n = tries.entry(token.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let busy = |after: &str| Outcome::Response {
+                status: 503,
+                headers: vec![("retry-after".into(), after.into())],
+                body: Vec::new(),
+            };
+            match (token.as_str(), n) {
+                ("lost", 1) => Outcome::ConnectionLost("connection refused".into()),
+                ("busy", 1) => busy("1"),
+                ("later", _) => busy("3600"),
+                ("down", _) => Outcome::ConnectionLost("connection refused".into()),
+                _ => answer(r),
+            }
+        });
+        let names = ["lost", "busy", "later", "down"];
+        let profiles: Vec<Profile> = names.iter().map(|t| profile(Some(t), None)).collect();
+        let probes = probe_all(&fake, &profiles, false);
+        let statuses: Vec<_> = probes.iter().map(|p| p.status.as_str()).collect();
+        // The retries of `lost` and `busy` get `answer`'s 401: that detail
+        // shows the second answer was the one judged.
+        assert_eq!(statuses, ["error", "error", "error", "error"]);
+        assert!(probes[0].detail.as_deref().unwrap().contains("HTTP 401"));
+        assert!(probes[1].detail.as_deref().unwrap().contains("HTTP 401"));
+        assert_eq!(
+            probes[2].detail.as_deref(),
+            Some("HTTP 503: server error (the server asks to wait 3600 s)")
+        );
+        let tries = tries.borrow();
+        assert_eq!((tries["lost"], tries["busy"], tries["later"]), (2, 2, 1));
+        // 0.1 + 0.2 + 0.5 s of pauses leave 1.2 s; 1 s more would not leave 0.25.
+        assert_eq!(tries["down"], 4);
     }
 }

@@ -1,14 +1,14 @@
 //! `GET /v1/whoami`: building the request, reading the answer, and the
 //! save-time verification with its bounded retries.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use crate::config::profile::{Profile, Secret};
 use crate::error::AuthError;
 use crate::http::url::UrlError;
-use crate::http::{BaseUrl, MAX_BODY_BYTES, Outcome, Request, Transport};
+use crate::http::{BaseUrl, MAX_BODY_BYTES, Outcome, Request, Transport, date};
 use crate::sanitize::{self, Redactor};
 
 pub const USER_AGENT: &str = concat!(
@@ -20,7 +20,24 @@ pub const WHOAMI_PATH: &str = "/v1/whoami";
 /// The permission without which sandboxes are disabled on the project.
 pub const REQUIRED_PERMISSION: &str = "list";
 
-/// How long save-time verification may take, and how it spends that time.
+/// How long verification may take, and how it spends that time.
+///
+/// What the API's own client does (contree-client 0.4.4, which the Python
+/// contree-cli uses: `RetryPolicy` in `contree_client/runtime.py`, the loop
+/// in `base.py`'s `call`): it retries a connection error (refused, reset,
+/// and timeouts too) and the statuses 410, 425, 429 and every 5xx; before
+/// each retry it sleeps the answer's `Retry-After` (delta-seconds, or an
+/// HTTP-date less the local wall clock; negative is 0) when there is one,
+/// else the next of 0.1, 0.2, 0.5, 1, 2, 5 s (then 5 s again); at most 10
+/// attempts. The CLI gives it no deadline, so a `Retry-After: 3600` is slept
+/// through and a server that never answers is waited for again and again.
+///
+/// Ours retries the same things on the same ladder, within bounds: all of
+/// it fits in `budget` (SPEC §7); a timeout is not retried (it spent the
+/// time a retry would need); a `Retry-After` that does not fit in what is
+/// left ends the wait at once with when to try again ([`Next::TooLong`]);
+/// an HTTP-date is compared with the answer's own `Date` first, so a local
+/// clock that is off does not stretch or cut the wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Gives up after this long in all, retries and pauses included...
@@ -29,24 +46,78 @@ pub struct RetryPolicy {
     pub attempts: u32,
     /// ...of at most this long each.
     pub attempt_timeout: Duration,
-    /// Pause before the second attempt; doubled before each next one.
-    pub first_pause: Duration,
+    /// The pause before the 2nd, 3rd, ... attempt when the server names
+    /// none; the last one repeats.
+    pub delays: &'static [Duration],
     /// No retry unless at least this much of the budget is left after the pause.
     pub min_attempt: Duration,
 }
 
+/// contree-client's `RETRY_DELAYS`.
+const API_CLIENT_DELAYS: [Duration; 6] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+];
+
 impl RetryPolicy {
-    /// The production policy (SPEC §7): at most 3 attempts within 10 s, so
-    /// that a save ends within 12 s whatever the server does (never
-    /// answers, trickles, streams forever). Only a lost connection is
-    /// tried again: see [`Verdict::retry_can_help`].
+    /// The production policy for save and whoami (SPEC §1 step 6, §7): the
+    /// API client's retries within 10 s, so that a save ends within 12 s
+    /// whatever the server does (never answers, trickles, streams forever,
+    /// answers 503 again and again).
     pub const SAVE: RetryPolicy = RetryPolicy {
         budget: Duration::from_secs(10),
-        attempts: 3,
+        attempts: 10,
         attempt_timeout: Duration::from_secs(10),
-        first_pause: Duration::from_millis(500),
+        delays: &API_CLIENT_DELAYS,
         min_attempt: Duration::from_secs(1),
     };
+
+    /// One `list` probe: the same retries, inside its own 2 s (SPEC §8).
+    pub const PROBE: RetryPolicy = RetryPolicy {
+        budget: Duration::from_secs(2),
+        attempts: 10,
+        attempt_timeout: Duration::from_secs(2),
+        delays: &API_CLIENT_DELAYS,
+        min_attempt: Duration::from_millis(250),
+    };
+
+    /// What follows `outcome`, the answer to attempt number `attempt`,
+    /// `elapsed` after the first one was sent; `wall` is the local wall
+    /// clock, for a `Retry-After` date when the answer has no `Date`.
+    pub fn next(
+        &self,
+        outcome: &Outcome,
+        attempt: u32,
+        elapsed: Duration,
+        wall: SystemTime,
+    ) -> Next {
+        if !retryable(outcome) {
+            return Next::Stop;
+        }
+        let left = self.budget.saturating_sub(elapsed);
+        let asked = retry_after(outcome, wall);
+        if let Some(wait) = asked
+            && wait + self.min_attempt > left
+        {
+            return Next::TooLong(wait);
+        }
+        if attempt >= self.attempts {
+            return Next::Stop;
+        }
+        let ladder = self.delays[(attempt as usize - 1).min(self.delays.len() - 1)];
+        let pause = asked.unwrap_or(ladder);
+        if pause + self.min_attempt > left {
+            return Next::Stop;
+        }
+        Next::Retry {
+            pause,
+            asked: asked.is_some(),
+        }
+    }
 }
 
 impl Default for RetryPolicy {
@@ -55,13 +126,63 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Time as verification sees it: how long since it started, and a pause.
-/// Production passes [`SystemClock`]; tests pass a clock they move by hand,
-/// so they state exactly what happens at 10 s without waiting 10 s.
+/// What [`RetryPolicy::next`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Send again after `pause`; `asked`: the server's `Retry-After`.
+    Retry { pause: Duration, asked: bool },
+    /// The outcome is final.
+    Stop,
+    /// The server asked to wait this long, more than is left.
+    TooLong(Duration),
+}
+
+/// What the API's own client retries: a lost connection, 410, 425, 429, 5xx.
+fn retryable(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::ConnectionLost(_) => true,
+        Outcome::Response { status, .. } => matches!(status, 410 | 425 | 429 | 500..=599),
+        _ => false,
+    }
+}
+
+/// The answer's `Retry-After` as a wait from now (RFC 9110 §10.2.3):
+/// delta-seconds, or an HTTP-date less the answer's `Date` (else `wall`).
+/// A wait in the past is none; a value that is neither is ignored, as the
+/// API client ignores it.
+pub fn retry_after(outcome: &Outcome, wall: SystemTime) -> Option<Duration> {
+    let value = outcome.header("retry-after")?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        // Python's float() also reads "inf" and "nan"; the client drops them.
+        return seconds
+            .is_finite()
+            .then(|| Duration::try_from_secs_f64(seconds.max(0.0)).ok())
+            .flatten();
+    }
+    let at = date::parse(value)?;
+    let now = outcome
+        .header("date")
+        .and_then(date::parse)
+        .unwrap_or_else(|| unix_seconds(wall));
+    Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
+}
+
+fn unix_seconds(wall: SystemTime) -> i64 {
+    match wall.duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Time as verification sees it: how long since it started, a pause, and
+/// the wall clock (for a `Retry-After` date). Production passes
+/// [`SystemClock`]; tests pass a clock they move by hand, so they state
+/// exactly what happens at 10 s without waiting 10 s.
 pub trait Clock {
     /// Time since the clock started (monotonic).
     fn elapsed(&self) -> Duration;
     fn sleep(&self, pause: Duration);
+    fn wall(&self) -> SystemTime;
 }
 
 /// The machine's monotonic clock, started when made.
@@ -80,6 +201,10 @@ impl Clock for SystemClock {
 
     fn sleep(&self, pause: Duration) {
         std::thread::sleep(pause);
+    }
+
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
     }
 }
 
@@ -253,13 +378,13 @@ impl Verdict {
     /// (all those the server may have seen) and of terminal controls.
     pub fn read(outcome: Outcome, redactor: &Redactor) -> Verdict {
         match outcome {
-            Outcome::Response { status, body } if (200..300).contains(&status) => {
+            Outcome::Response { status, body, .. } if (200..300).contains(&status) => {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(value) => Verdict::Valid(WhoAmI::from_json(&value, redactor)),
                     Err(_) => Verdict::NotJson { status },
                 }
             }
-            Outcome::Response { status, body } => Verdict::Rejected {
+            Outcome::Response { status, body, .. } => Verdict::Rejected {
                 status,
                 message: match error_message(&body, redactor) {
                     message if message.is_empty() => reason_phrase(status).to_string(),
@@ -277,15 +402,6 @@ impl Verdict {
                 lost: false,
             },
         }
-    }
-
-    /// Worth another attempt (SPEC §7): only a connection refused or closed
-    /// before any answer, which a server restarting or a busy listener
-    /// causes and which costs no time. A timeout would spend the budget
-    /// again; a 5xx or 429 is an answer, and its server asked for time we
-    /// do not have (the reference retries those forever).
-    pub fn retry_can_help(&self) -> bool {
-        matches!(self, Verdict::Network { lost: true, .. })
     }
 
     /// A one-line reason, for `detail` and error messages.
@@ -313,6 +429,8 @@ fn reason_phrase(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found (is the URL the ConTree API?)",
+        410 => "Gone",
+        425 => "Too Early",
         429 => "Too Many Requests",
         500..=599 => "server error",
         _ => "no error message",
@@ -353,9 +471,10 @@ pub fn verify(
 }
 
 /// Save-time verification: every wait of every attempt, and the pauses
-/// between them, fit in `policy.budget` as `clock` measures it; a lost
-/// connection is tried again (at most `policy.attempts` times in all), any
-/// other answer is final. `progress` hears about each retry.
+/// between them, fit in `policy.budget` as `clock` measures it; what the
+/// API's own client retries is tried again (at most `policy.attempts` times
+/// in all, see [`RetryPolicy`]), any other answer is final. `progress`
+/// hears about each retry.
 pub fn verify_with(
     transport: &dyn Transport,
     request: &Request,
@@ -366,7 +485,6 @@ pub fn verify_with(
 ) -> Result<WhoAmI, AuthError> {
     let redactor = Redactor::new(&[token]);
     let time_left = || policy.budget.saturating_sub(clock.elapsed());
-    let mut pause = policy.first_pause;
     let mut attempt = 1;
     loop {
         let timeout = policy.attempt_timeout.min(time_left());
@@ -374,47 +492,72 @@ pub fn verify_with(
             .send_all(std::slice::from_ref(request), timeout)
             .pop()
             .unwrap_or(Outcome::Timeout);
+        let next = policy.next(&outcome, attempt, clock.elapsed(), clock.wall());
         let verdict = Verdict::read(outcome, &redactor);
-        if verdict.retry_can_help()
-            && attempt < policy.attempts
-            && time_left() >= pause + policy.min_attempt
-        {
-            progress(&format!(
-                "whoami: {}; retrying in {:.1} s (attempt {} of {})",
-                verdict.describe(timeout),
-                pause.as_secs_f64(),
-                attempt + 1,
-                policy.attempts
-            ));
-            clock.sleep(pause);
-            pause *= 2;
-            attempt += 1;
-            continue;
+        match next {
+            Next::Retry { pause, asked } => {
+                progress(&format!(
+                    "whoami: {}; retrying in {:.1} s{} (attempt {} of at most {})",
+                    verdict.describe(timeout),
+                    pause.as_secs_f64(),
+                    if asked { ", as the server asks" } else { "" },
+                    attempt + 1,
+                    policy.attempts
+                ));
+                clock.sleep(pause);
+                attempt += 1;
+            }
+            Next::TooLong(wait) => {
+                let retry_at = unix_seconds(clock.wall()).saturating_add_unsigned(wait.as_secs());
+                return answer(verdict, request, &redactor, clock).map_err(|err| match err {
+                    AuthError::VerificationFailed { status, message } => {
+                        AuthError::VerificationFailed {
+                            status,
+                            message: format!(
+                                "{message}; the server asks to wait {} s before trying again, \
+                                 longer than this check waits ({} s): try again after {}",
+                                wait.as_secs(),
+                                policy.budget.as_secs(),
+                                date::format_utc(retry_at)
+                            ),
+                        }
+                    }
+                    other => other,
+                });
+            }
+            Next::Stop => return answer(verdict, request, &redactor, clock),
         }
-        let url = format!("{}{}", request.url.authority, request.url.path);
-        let url = redactor.redact(&url);
-        return match verdict {
-            Verdict::Valid(whoami) => Ok(whoami),
-            Verdict::Rejected { status, message } => {
-                Err(AuthError::VerificationFailed { status, message })
-            }
-            Verdict::NotJson { status } => Err(AuthError::VerificationFailed {
-                status,
-                message: "the body is not JSON (is the URL the ConTree API?)".to_string(),
-            }),
-            Verdict::BodyTooLarge { status } => Err(AuthError::VerificationFailed {
-                status,
-                message: format!("the body is over {} KiB", MAX_BODY_BYTES / 1024),
-            }),
-            Verdict::Timeout => Err(AuthError::Timeout(format!(
-                "no complete answer from {url} within {:.0} s",
-                clock.elapsed().as_secs_f64()
-            ))),
-            Verdict::Network { reason, .. } => {
-                Err(AuthError::Network(format!("cannot reach {url}: {reason}")))
-            }
-        };
     }
+}
+
+/// What a final verdict means for the caller.
+fn answer(
+    verdict: Verdict,
+    request: &Request,
+    redactor: &Redactor,
+    clock: &dyn Clock,
+) -> Result<WhoAmI, AuthError> {
+    let url = format!("{}{}", request.url.authority, request.url.path);
+    let url = redactor.redact(&url);
+    Err(match verdict {
+        Verdict::Valid(whoami) => return Ok(whoami),
+        Verdict::Rejected { status, message } => AuthError::VerificationFailed { status, message },
+        Verdict::NotJson { status } => AuthError::VerificationFailed {
+            status,
+            message: "the body is not JSON (is the URL the ConTree API?)".to_string(),
+        },
+        Verdict::BodyTooLarge { status } => AuthError::VerificationFailed {
+            status,
+            message: format!("the body is over {} KiB", MAX_BODY_BYTES / 1024),
+        },
+        Verdict::Timeout => AuthError::Timeout(format!(
+            "no complete answer from {url} within {:.0} s",
+            clock.elapsed().as_secs_f64()
+        )),
+        Verdict::Network { reason, .. } => {
+            AuthError::Network(format!("cannot reach {url}: {reason}"))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -454,7 +597,14 @@ mod tests {
             self.sleeps.borrow_mut().push(pause);
             self.advance(pause);
         }
+
+        /// 2026-12-08 03:23:00 UTC when the clock starts.
+        fn wall(&self) -> SystemTime {
+            UNIX_EPOCH + Duration::from_secs(WALL_START) + self.now.get()
+        }
     }
+
+    const WALL_START: u64 = 1_796_700_180;
 
     /// Answers from a script (then `Timeout`). Every answer comes at once,
     /// except `Timeout`, which spends the whole wait on the fake clock, as a
@@ -504,10 +654,23 @@ mod tests {
     }
 
     fn status(status: u16, body: &str) -> Outcome {
+        Outcome::response(status, body.as_bytes())
+    }
+
+    /// An answer with these headers.
+    fn with(status: u16, headers: &[(&str, &str)]) -> Outcome {
         Outcome::Response {
             status,
-            body: body.as_bytes().to_vec(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: br#"{"error":"unavailable"}"#.to_vec(),
         }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
     }
 
     fn refused() -> Outcome {
@@ -535,13 +698,18 @@ mod tests {
     }
 
     #[test]
-    fn the_production_policy_is_three_attempts_within_ten_seconds() {
+    fn the_production_policy_is_the_api_clients_within_ten_seconds() {
         let policy = RetryPolicy::default();
         assert_eq!(policy, RetryPolicy::SAVE);
         assert_eq!(
             (policy.budget, policy.attempts, policy.attempt_timeout),
-            (Duration::from_secs(10), 3, Duration::from_secs(10))
+            (Duration::from_secs(10), 10, Duration::from_secs(10))
         );
+        assert_eq!(
+            policy.delays,
+            [ms(100), ms(200), ms(500), ms(1000), ms(2000), ms(5000)]
+        );
+        assert_eq!(RetryPolicy::PROBE.budget, Duration::from_secs(2));
     }
 
     /// SPEC §7: a server that never answers (or trickles, or streams
@@ -562,9 +730,11 @@ mod tests {
         assert!(hang.sleeps().is_empty() && notes.is_empty(), "{notes:?}");
     }
 
+    /// The API client's ladder (0.1, 0.2, 0.5, 1, 2, 5 s) until the next
+    /// pause would not leave 1 s of the 10: seven attempts, 8.8 s.
     #[test]
-    fn a_lost_connection_is_tried_three_times_after_half_a_second_then_a_second() {
-        let down = Scripted::new(std::iter::repeat_n(refused(), 5));
+    fn a_lost_connection_is_retried_on_the_api_clients_ladder_within_the_budget() {
+        let down = Scripted::new(std::iter::repeat_n(refused(), 20));
         let (result, notes) = run(&down, &RetryPolicy::SAVE);
         match result {
             Err(AuthError::Network(message)) => {
@@ -572,52 +742,170 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(down.timeouts(), [secs(10.0), secs(9.5), secs(8.5)]);
-        assert_eq!(down.sleeps(), [secs(0.5), secs(1.0)]);
-        assert_eq!(down.clock.elapsed(), secs(1.5));
         assert_eq!(
-            notes,
+            down.sleeps(),
+            [ms(100), ms(200), ms(500), ms(1000), ms(2000), ms(5000)]
+        );
+        assert_eq!(
+            down.timeouts(),
             [
-                "whoami: connection refused; retrying in 0.5 s (attempt 2 of 3)",
-                "whoami: connection refused; retrying in 1.0 s (attempt 3 of 3)",
+                ms(10000),
+                ms(9900),
+                ms(9700),
+                ms(9200),
+                ms(8200),
+                ms(6200),
+                ms(1200)
             ]
         );
+        assert_eq!(down.clock.elapsed(), ms(8800));
+        assert_eq!(
+            notes[..2],
+            [
+                "whoami: connection refused; retrying in 0.1 s (attempt 2 of at most 10)",
+                "whoami: connection refused; retrying in 0.2 s (attempt 3 of at most 10)",
+            ]
+        );
+        assert_eq!(notes.len(), 6);
         // Refused twice, then a server that never answers: the last attempt
         // gets what is left of the budget, and no more.
         let then_hang = Scripted::new([refused(), refused()]);
         let (result, _) = run(&then_hang, &RetryPolicy::SAVE);
         assert!(matches!(result, Err(AuthError::Timeout(_))), "{result:?}");
-        assert_eq!(then_hang.timeouts(), [secs(10.0), secs(9.5), secs(8.5)]);
+        assert_eq!(then_hang.timeouts(), [ms(10000), ms(9900), ms(9700)]);
         assert_eq!(then_hang.clock.elapsed(), secs(10.0));
         // Refused once, then an answer.
         let back = Scripted::new([refused(), status(200, "{}")]);
         run(&back, &RetryPolicy::SAVE).0.unwrap();
-        assert_eq!((back.attempts(), back.sleeps()), (2, vec![secs(0.5)]));
+        assert_eq!((back.attempts(), back.sleeps()), (2, vec![ms(100)]));
     }
 
-    /// With attempts to spare, the budget decides: pauses of 0.5, 1, 2 and
-    /// 4 s fit in 10 s (a retry needs 1 s left after its pause), 8 s more
-    /// would not.
+    /// Issue 24 item 3: a load balancer mid-deploy answers 503 with
+    /// `Retry-After: 1` once; the save waits the second it asks and saves.
+    /// Fails on the old code, which gave up at the 503.
+    #[test]
+    fn a_503_or_429_with_retry_after_waits_as_asked_then_succeeds() {
+        for code in [503, 429, 425, 410, 500] {
+            let script = Scripted::new([with(code, &[("retry-after", "1")]), status(200, "{}")]);
+            let (result, notes) = run(&script, &RetryPolicy::SAVE);
+            result.unwrap();
+            assert_eq!(script.sleeps(), [secs(1.0)], "{code}");
+            assert_eq!(script.attempts(), 2);
+            assert!(
+                notes[0].contains("retrying in 1.0 s, as the server asks"),
+                "{notes:?}"
+            );
+            assert!(
+                notes[0].starts_with(&format!("whoami: HTTP {code}: ")),
+                "{notes:?}"
+            );
+        }
+        // No Retry-After: the ladder. A fraction, or a date in the past, as read.
+        let script = Scripted::new([
+            status(503, ""),
+            with(503, &[("Retry-After", "0.3")]),
+            with(503, &[("retry-after", "Tue, 08 Dec 2026 03:00:00 GMT")]),
+            with(503, &[("retry-after", "soon")]),
+            status(200, "{}"),
+        ]);
+        run(&script, &RetryPolicy::SAVE).0.unwrap();
+        assert_eq!(script.sleeps(), [ms(100), ms(300), ms(0), ms(1000)]);
+    }
+
+    /// A `Retry-After` date is read against the answer's own `Date` when it
+    /// has one (a local clock an hour off changes nothing), else against the
+    /// local wall clock (the fake's starts at 03:23:00).
+    #[test]
+    fn a_retry_after_date_is_read_against_the_answers_date_else_the_wall_clock() {
+        let script = Scripted::new([
+            with(
+                503,
+                &[
+                    ("date", "Tue, 08 Dec 2026 02:23:00 GMT"),
+                    ("retry-after", "Tue, 08 Dec 2026 02:23:03 GMT"),
+                ],
+            ),
+            with(503, &[("retry-after", "Tue, 08 Dec 2026 03:23:05 GMT")]),
+            status(200, "{}"),
+        ]);
+        run(&script, &RetryPolicy::SAVE).0.unwrap();
+        // 03:23:05 less the wall clock, which the first pause moved to 03:23:03.
+        assert_eq!(script.sleeps(), [secs(3.0), secs(2.0)]);
+    }
+
+    /// A `Retry-After` that does not fit in what is left ends the wait at
+    /// once (no pause, no second request) with when to try again.
+    #[test]
+    fn a_retry_after_longer_than_the_time_left_fails_at_once_saying_when_to_try_again() {
+        let cases = [
+            (
+                with(503, &[("retry-after", "3600")]),
+                "2026-12-08 04:23:00 UTC",
+                3600,
+            ),
+            (
+                with(
+                    429,
+                    &[
+                        ("date", "Tue, 08 Dec 2026 03:20:00 GMT"),
+                        ("retry-after", "Tue, 08 Dec 2026 03:50:00 GMT"),
+                    ],
+                ),
+                "2026-12-08 03:53:00 UTC",
+                1800,
+            ),
+            (
+                with(503, &[("retry-after", "10")]),
+                "2026-12-08 03:23:10 UTC",
+                10,
+            ),
+        ];
+        for (outcome, when, wait) in cases {
+            let script = Scripted::new([outcome, status(200, "{}")]);
+            let (result, notes) = run(&script, &RetryPolicy::SAVE);
+            let Err(AuthError::VerificationFailed { status, message }) = result else {
+                panic!("{result:?}")
+            };
+            assert!(status == 503 || status == 429);
+            assert_eq!(
+                message,
+                format!(
+                    "unavailable; the server asks to wait {wait} s before trying again, \
+                     longer than this check waits (10 s): try again after {when}"
+                )
+            );
+            assert_eq!((script.attempts(), script.sleeps()), (1, vec![]));
+            assert!(notes.is_empty());
+        }
+        // 9 s fits (1 s is left for the attempt).
+        let script = Scripted::new([with(503, &[("retry-after", "9")]), status(200, "{}")]);
+        run(&script, &RetryPolicy::SAVE).0.unwrap();
+        // Later in the budget, less fits: at 8.8 s a 2 s wait is too long.
+        let mut late: Vec<Outcome> = std::iter::repeat_n(refused(), 6).collect();
+        late.push(with(503, &[("retry-after", "2")]));
+        let script = Scripted::new(late);
+        let err = run(&script, &RetryPolicy::SAVE).0.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("try again after 2026-12-08 03:23:10 UTC"),
+            "{err}"
+        );
+    }
+
+    /// Every script of three answers, under both policies: the clock never
+    /// passes the budget, and no attempt waits longer than allowed.
     #[test]
     fn the_budget_bounds_the_whole_verification_not_each_attempt() {
-        let many = RetryPolicy {
-            attempts: 100,
-            ..RetryPolicy::SAVE
-        };
-        let down = Scripted::new(std::iter::repeat_n(refused(), 100));
-        run(&down, &many).0.unwrap_err();
-        assert_eq!(down.attempts(), 5);
-        assert_eq!(down.sleeps(), [secs(0.5), secs(1.0), secs(2.0), secs(4.0)]);
-        assert_eq!(down.clock.elapsed(), secs(7.5));
-        // Every script of three answers, under both policies: the clock
-        // never passes the budget, and no attempt waits longer than allowed.
         let kinds = [
             refused(),
             Outcome::Timeout,
             status(503, ""),
+            with(503, &[("retry-after", "1")]),
+            with(429, &[("retry-after", "1.9")]),
+            with(503, &[("retry-after", "3600")]),
             status(200, "{}"),
         ];
-        for policy in [RetryPolicy::SAVE, many] {
+        for policy in [RetryPolicy::SAVE, RetryPolicy::PROBE] {
             for a in &kinds {
                 for b in &kinds {
                     for c in &kinds {
@@ -639,30 +927,42 @@ mod tests {
                 }
             }
         }
+        // A server that answers 500 forever gets at most `attempts`.
+        let few = RetryPolicy {
+            attempts: 3,
+            ..RetryPolicy::SAVE
+        };
+        let always = Scripted::new(std::iter::repeat_n(status(500, ""), 20));
+        run(&always, &few).0.unwrap_err();
+        assert_eq!(always.attempts(), 3);
     }
 
-    /// SPEC §7 over §1 step 6: a retry only where it can help. A 5xx or 429
-    /// is an answer, a timeout would spend the budget again, and DNS or TLS
-    /// failures do not heal in a second.
+    /// SPEC §1 step 6: what the API's own client retries (a lost
+    /// connection, 5xx, 429, 425, 410) is retried; nothing else is: other
+    /// 4xx, timeouts (they spent the budget), DNS or TLS failures, bad bodies.
     #[test]
-    fn only_a_lost_connection_is_retried() {
-        let lost = [
+    fn what_the_api_client_retries_is_retried_and_nothing_else() {
+        let retried = [
             refused(),
             Outcome::ConnectionLost("connection closed before an answer".into()),
+            status(500, r#"{"error":"boom"}"#),
+            status(502, "bad gateway"),
+            status(503, ""),
+            status(429, r#"{"error":"slow down"}"#),
+            status(425, ""),
+            status(410, ""),
         ];
-        for outcome in lost {
-            let always = Scripted::new(std::iter::repeat_n(outcome.clone(), 5));
-            run(&always, &RetryPolicy::SAVE).0.unwrap_err();
-            assert_eq!(always.attempts(), 3, "{outcome:?} is retried");
+        for outcome in retried {
+            let script = Scripted::new([outcome.clone(), status(200, "{}")]);
+            let (result, notes) = run(&script, &RetryPolicy::SAVE);
+            result.unwrap();
+            assert_eq!(script.attempts(), 2, "{outcome:?} is retried");
+            assert_eq!(notes.len(), 1);
         }
         let final_answers = [
             Outcome::Timeout,
             Outcome::Failed("host not found".into()),
             Outcome::Failed("TLS failed (TlsCertificateError)".into()),
-            status(500, r#"{"error":"boom"}"#),
-            status(502, "bad gateway"),
-            status(503, ""),
-            status(429, r#"{"error":"slow down"}"#),
             status(400, ""),
             status(401, r#"{"error":"invalid token"}"#),
             status(403, ""),
@@ -671,6 +971,7 @@ mod tests {
             status(302, ""),
             status(200, "<html>"),
             Outcome::BodyTooLarge { status: 200 },
+            Outcome::BodyTooLarge { status: 503 },
         ];
         for outcome in final_answers {
             let script = Scripted::new([outcome.clone(), status(200, "{}")]);
@@ -846,35 +1147,26 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        let ok = Outcome::Response {
-            status: 200,
-            body: br#"{"token_uuid":"u","permissions":{"list":true},"limits":{"n":3}}"#.to_vec(),
-        };
+        let ok = Outcome::response(
+            200,
+            br#"{"token_uuid":"u","permissions":{"list":true},"limits":{"n":3}}"#.to_vec(),
+        );
         let Verdict::Valid(w) = Verdict::read(ok, &Redactor::new(&[&secret()])) else {
             panic!()
         };
         assert!(w.has_permission("list"));
         assert_eq!(w.limits, [("n".to_string(), 3)]);
-        let array = Outcome::Response {
-            status: 200,
-            body: b"[1]".to_vec(),
-        };
+        let array = Outcome::response(200, b"[1]".to_vec());
         let Verdict::Valid(w) = Verdict::read(array, &Redactor::new(&[&secret()])) else {
             panic!()
         };
         assert!(!w.has_permission("list"));
-        let html = Outcome::Response {
-            status: 200,
-            body: b"<html>".to_vec(),
-        };
+        let html = Outcome::response(200, b"<html>".to_vec());
         assert_eq!(
             Verdict::read(html, &Redactor::new(&[&secret()])),
             Verdict::NotJson { status: 200 }
         );
-        let denied = Outcome::Response {
-            status: 401,
-            body: br#"{"error":"bad tok-123"}"#.to_vec(),
-        };
+        let denied = Outcome::response(401, br#"{"error":"bad tok-123"}"#.to_vec());
         let Verdict::Rejected {
             status: 401,
             message,

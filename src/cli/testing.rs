@@ -18,10 +18,7 @@ pub fn fake_api() -> FakeApi {
 }
 
 fn answer(request: &Request) -> Outcome {
-    let json = |status: u16, body: &str| Outcome::Response {
-        status,
-        body: body.as_bytes().to_vec(),
-    };
+    let json = |status: u16, body: &str| Outcome::response(status, body.as_bytes());
     match request.bearer() {
         "tok-ok" => json(200, r#"{"token_uuid":"u-1","permissions":{"list":true}}"#),
         "tok-nolist" => json(200, r#"{"token_uuid":"u-2","permissions":{"list":false}}"#),

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use super::{Outcome, Request, Transport};
+use super::{Outcome, Request, Retry, Transport};
 
 pub struct FakeTransport<'a> {
     answer: Box<Answer<'a>>,
@@ -44,10 +44,41 @@ impl<'a> FakeTransport<'a> {
 }
 
 impl Transport for FakeTransport<'_> {
-    fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
+    /// Time is counted, not waited: a retried request's pause, and a
+    /// `Timeout`'s whole deadline, move its own elapsed time, which `retry`
+    /// is told. Each retry is one more call with that request alone.
+    fn send_each(
+        &self,
+        requests: &[Request],
+        timeout: Duration,
+        retry: &Retry<'_>,
+    ) -> Vec<Outcome> {
         self.seen.borrow_mut().extend(requests.iter().cloned());
         self.timeouts.borrow_mut().push(timeout);
-        (self.answer)(requests, timeout)
+        let first = (self.answer)(requests, timeout);
+        first
+            .into_iter()
+            .zip(requests)
+            .map(|(mut outcome, request)| {
+                let mut attempts = 1;
+                let mut elapsed = Duration::ZERO;
+                loop {
+                    if outcome == Outcome::Timeout {
+                        elapsed += timeout.saturating_sub(elapsed);
+                    }
+                    let Some(pause) = retry(&outcome, attempts, elapsed) else {
+                        return outcome;
+                    };
+                    elapsed += pause;
+                    attempts += 1;
+                    self.seen.borrow_mut().push(request.clone());
+                    let left = timeout.saturating_sub(elapsed);
+                    outcome = (self.answer)(std::slice::from_ref(request), left)
+                        .pop()
+                        .unwrap_or(Outcome::Timeout);
+                }
+            })
+            .collect()
     }
 }
 

@@ -1,8 +1,9 @@
 //! HTTP as the rest of the component sees it: GET requests sent together,
-//! each ending in an [`Outcome`] by a deadline. [`wasi`] is the only code
-//! that touches `wasi:http`; tests and other hosts can supply another
+//! each ending in an [`Outcome`] by its own deadline. [`wasi`] is the only
+//! code that touches `wasi:http`; tests and other hosts can supply another
 //! [`Transport`].
 
+pub mod date;
 #[cfg(test)]
 pub mod fake;
 pub mod url;
@@ -16,7 +17,12 @@ pub use url::BaseUrl;
 /// Bodies larger than this are cut off and reported, never buffered whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-#[derive(Debug, Clone)]
+/// The response headers kept: those the retry rules read. Others are
+/// dropped as they arrive, so a server cannot make us hold many of them.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub const KEPT_HEADERS: [&str; 2] = ["retry-after", "date"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub url: BaseUrl,
     /// Appended to the base path, e.g. `/v1/whoami`.
@@ -28,14 +34,15 @@ pub struct Request {
 pub enum Outcome {
     Response {
         status: u16,
+        /// The [`KEPT_HEADERS`] the server sent: lower-case names, values
+        /// as text (Latin-1).
+        headers: Vec<(String, String)>,
         body: Vec<u8>,
     },
     /// No complete answer before the deadline.
     Timeout,
     /// The body went past [`MAX_BODY_BYTES`].
-    BodyTooLarge {
-        status: u16,
-    },
+    BodyTooLarge { status: u16 },
     /// The connection was refused, or closed before any answer: the server
     /// did not process the request, so trying again can help.
     ConnectionLost(String),
@@ -67,10 +74,46 @@ pub fn tls_failure(code: &str, certificate: bool, machine_trust: bool) -> String
     }
 }
 
+impl Outcome {
+    /// An answer without the headers the retry rules read.
+    pub fn response(status: u16, body: impl Into<Vec<u8>>) -> Outcome {
+        Outcome::Response {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// A kept response header by name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match self {
+            Outcome::Response { headers, .. } => headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a finished request is sent again, and after what pause: given
+/// its outcome, how many attempts it has had (1 after the first), and how
+/// long since it was first sent. `None` makes the outcome final.
+pub type Retry<'a> = dyn Fn(&Outcome, u32, Duration) -> Option<Duration> + 'a;
+
 pub trait Transport {
-    /// Sends every request at once and waits for all of them, but never
-    /// longer than `timeout` in all; the outcomes are in request order.
-    fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome>;
+    /// Sends every request and waits for all of them; the outcomes are in
+    /// request order. Each request gets its own `timeout`, counted from
+    /// when it is first sent: a request waiting for a free connection slot
+    /// (the host has only so many sockets) is not charged for the wait.
+    /// A request that `retry` sends again keeps its first deadline.
+    fn send_each(&self, requests: &[Request], timeout: Duration, retry: &Retry<'_>)
+    -> Vec<Outcome>;
+
+    /// [`Transport::send_each`] with every outcome final.
+    fn send_all(&self, requests: &[Request], timeout: Duration) -> Vec<Outcome> {
+        self.send_each(requests, timeout, &|_, _, _| None)
+    }
 }
 
 #[cfg(test)]

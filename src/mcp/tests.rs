@@ -31,22 +31,13 @@ fn answer(r: &Request) -> Outcome {
         .into_bytes()
     };
     if auth.starts_with("ok") {
-        Outcome::Response {
-            status: 200,
-            body: body(true),
-        }
+        Outcome::response(200, body(true))
     } else if auth.starts_with("hang") {
         Outcome::Timeout
     } else if auth.starts_with("nolist") {
-        Outcome::Response {
-            status: 200,
-            body: body(false),
-        }
+        Outcome::response(200, body(false))
     } else {
-        Outcome::Response {
-            status: 401,
-            body: format!("{{\"error\":\"bad token {auth}\"}}").into_bytes(),
-        }
+        Outcome::response(401, format!("{{\"error\":\"bad token {auth}\"}}"))
     }
 }
 

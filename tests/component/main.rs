@@ -17,6 +17,7 @@ mod jco;
 mod list;
 mod mcp;
 mod network;
+mod network_load;
 mod python_env;
 mod python_host;
 mod release_workflow;

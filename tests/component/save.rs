@@ -315,19 +315,20 @@ fn no_list_permission_warns_and_still_saves() {
     }
 }
 
-/// SPEC §7 over §1 step 6: a 5xx or 429 is an answer and is not retried
-/// (only a lost connection is: `hostile_servers::only_a_reset_or_refused_connection_is_tried_again`).
+/// SPEC §1 step 6: a 503 once is retried and the profile saved; a 500
+/// every time fails with the server's message, within the budget (more:
+/// `network_load`, `hostile_servers::what_the_api_client_retries_is_tried_again_within_the_limit`).
 #[test]
-fn server_errors_are_answers_and_are_not_retried() {
+fn server_errors_are_retried_within_the_budget() {
     let api = MockApi::start();
     let sb = Sandbox::new();
     let out = Save::new(&token("flaky"), &api.url()).run(&sb);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert_has(
         &out.stderr,
-        "Token verification failed: HTTP 503: unavailable. Profile not changed.",
+        "whoami: HTTP 503: unavailable; retrying in 0.1 s",
     );
-    assert_eq!(api.requests().len(), 1);
+    assert_eq!(api.requests().len(), 2);
     api.clear_requests();
     let out = Save::new(&token("e500"), &api.url()).name("x").run(&sb);
     assert_eq!(out.code, 1);
@@ -335,7 +336,10 @@ fn server_errors_are_answers_and_are_not_retried() {
         &out.stderr,
         "Token verification failed: HTTP 500: boom. Profile not changed.",
     );
-    assert_eq!(api.requests().len(), 1, "one attempt");
+    // The API client's ladder within 10 s: at most seven attempts (fewer
+    // when each attempt is slow, on a loaded machine).
+    let sent = api.requests().len();
+    assert!((3..=7).contains(&sent), "{sent}: {}", out.stderr);
 }
 
 #[test]

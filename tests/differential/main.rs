@@ -23,6 +23,7 @@ mod differences;
 mod headers;
 mod list;
 mod python;
+mod retries;
 mod save;
 mod switch_remove;
 mod twin;

@@ -22,6 +22,11 @@ const BIG_BODY: usize = 3 << 20;
 /// | `echook` | 200, a whoami JSON whose `token_uuid` and a permission name are the token |
 /// | `escape` | 401 whose error holds OSC 52, bidi overrides, C1, DEL and a newline before `[INFO] forged` |
 /// | `flaky` | 503 the first time this exact token is seen, then as `ok` |
+/// | `busy` | 503 with `Retry-After: 1` the first time this exact token is seen, then as `ok` (a load balancer mid-deploy) |
+/// | `ratelimited` | 429 with `Retry-After: 1` the first time, then as `ok` |
+/// | `early` / `gone` | 425 / 410 the first time, then as `ok` |
+/// | `later` | 503 with `Retry-After: 3600`, always |
+/// | `laterdate` | 503 with `Retry-After` an HTTP-date an hour after its `Date`, always |
 /// | `slow` | as `ok` after [`super::MockApi::set_slow_ms`] (default 500 ms) |
 /// | `hang` | reads the request, never answers |
 /// | `trickle` | headers, then one body byte every 300 ms, forever |
@@ -47,6 +52,12 @@ pub enum Behaviour {
     EchoOk,
     Escape,
     Flaky,
+    Busy,
+    RateLimited,
+    Early,
+    Gone,
+    Later,
+    LaterDate,
     Slow,
     Hang,
     Trickle,
@@ -76,6 +87,12 @@ impl Behaviour {
             "echook" => Behaviour::EchoOk,
             "escape" => Behaviour::Escape,
             "flaky" => Behaviour::Flaky,
+            "busy" => Behaviour::Busy,
+            "ratelimited" => Behaviour::RateLimited,
+            "early" => Behaviour::Early,
+            "gone" => Behaviour::Gone,
+            "later" => Behaviour::Later,
+            "laterdate" => Behaviour::LaterDate,
             "slow" => Behaviour::Slow,
             "hang" => Behaviour::Hang,
             "trickle" => Behaviour::Trickle,
@@ -139,12 +156,15 @@ pub(crate) fn decide(shared: &Shared, request: &Request) -> Action {
             401,
             r#"{"error":"\u001b]52;c;cm0gLXJmIH4K\u0007 \u202eevil\u202c \u009b31m\u007f\n[INFO] forged"}"#,
         ),
-        Behaviour::Flaky => {
-            if lock(&shared.flaky_seen).insert(token.to_string()) {
-                Reply::json(503, body::error("unavailable"))
-            } else {
-                ok()
-            }
+        Behaviour::Flaky => once(shared, token, 503, None).unwrap_or_else(ok),
+        Behaviour::Busy => once(shared, token, 503, Some("1".into())).unwrap_or_else(ok),
+        Behaviour::RateLimited => once(shared, token, 429, Some("1".into())).unwrap_or_else(ok),
+        Behaviour::Early => once(shared, token, 425, None).unwrap_or_else(ok),
+        Behaviour::Gone => once(shared, token, 410, None).unwrap_or_else(ok),
+        Behaviour::Later => unavailable(503, Some("3600".into())),
+        Behaviour::LaterDate => {
+            let in_an_hour = std::time::SystemTime::now() + Duration::from_secs(3600);
+            unavailable(503, Some(super::http_date(in_an_hour)))
         }
         Behaviour::Slow => {
             let wait = Duration::from_millis(shared.slow_ms.load(Ordering::SeqCst));
@@ -176,6 +196,23 @@ pub(crate) fn decide(shared: &Shared, request: &Request) -> Action {
         Behaviour::Unknown => Reply::json(401, body::error("unknown token")),
     };
     Action::Reply(reply)
+}
+
+/// The error answer of a status that asks for a retry, with its `Retry-After`.
+fn unavailable(status: u16, retry_after: Option<String>) -> Reply {
+    Reply {
+        headers: retry_after
+            .map(|value| vec![("Retry-After", value)])
+            .unwrap_or_default(),
+        ..Reply::json(status, body::error("unavailable"))
+    }
+}
+
+/// That answer the first time this exact token is seen; `None` after.
+fn once(shared: &Shared, token: &str, status: u16, retry_after: Option<String>) -> Option<Reply> {
+    lock(&shared.flaky_seen)
+        .insert(token.to_string())
+        .then(|| unavailable(status, retry_after))
 }
 
 /// Every distinct token this server has been sent, in arrival order, once

@@ -94,6 +94,7 @@ impl MockApi {
     /// Starts on `127.0.0.1:port` (0 for an ephemeral port).
     pub fn start_on(port: u16) -> io::Result<MockApi> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        widen_backlog(&listener);
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             port: addr.port(),
@@ -167,6 +168,22 @@ impl Drop for MockApi {
             let _ = worker.join();
         }
     }
+}
+
+/// Hundreds of clients connect at once (a listing of many profiles): a
+/// backlog as long as the kernel allows keeps their SYNs from being dropped
+/// and retried a second later. Linux takes a second `listen` as a resize.
+fn widen_backlog(listener: &TcpListener) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid listening socket; listen() only changes its backlog.
+        unsafe {
+            libc::listen(listener.as_raw_fd(), 4096);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = listener;
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -383,7 +400,9 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        410 => "Gone",
         413 => "Content Too Large",
+        425 => "Too Early",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
@@ -394,9 +413,10 @@ fn reason(status: u16) -> &'static str {
 
 fn send(stream: &mut TcpStream, reply: &Reply) -> io::Result<()> {
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nDate: {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         reply.status,
         reason(reply.status),
+        http_date(std::time::SystemTime::now()),
         reply.content_type,
         reply.body.len()
     );
@@ -407,6 +427,52 @@ fn send(stream: &mut TcpStream, reply: &Reply) -> io::Result<()> {
     stream.write_all(head.as_bytes())?;
     stream.write_all(&reply.body)?;
     stream.flush()
+}
+
+/// An IMF-fixdate (`Tue, 08 Dec 2026 03:23:00 GMT`), as servers send `Date`.
+pub(crate) fn http_date(at: std::time::SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (mut days, time) = (secs / 86_400, secs % 86_400);
+    let weekday = DAYS[(days % 7) as usize];
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let mut year = 1970;
+    while days >= if leap(year) { 366 } else { 365 } {
+        days -= if leap(year) { 366 } else { 365 };
+        year += 1;
+    }
+    let lengths = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut month = 0;
+    while days >= lengths[month] {
+        days -= lengths[month];
+        month += 1;
+    }
+    format!(
+        "{weekday}, {:02} {} {year} {:02}:{:02}:{:02} GMT",
+        days + 1,
+        MONTHS[month],
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    )
 }
 
 fn trickle(shared: &Shared, stream: &mut TcpStream) {
@@ -568,6 +634,48 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_answers_come_once_or_always_with_a_date() {
+        let api = MockApi::start();
+        for (token, status) in [
+            ("busy-a", 503),
+            ("ratelimited-a", 429),
+            ("early-a", 425),
+            ("gone-a", 410),
+        ] {
+            let (first, head, _) = fetch(&api, "/v1/whoami", Some(token));
+            assert_eq!(first, status, "{token}");
+            if status == 503 || status == 429 {
+                assert!(head.lines().any(|l| l == "Retry-After: 1"), "{head}");
+            }
+            assert_eq!(fetch(&api, "/v1/whoami", Some(token)).0, 200, "{token}");
+        }
+        for _ in 0..2 {
+            let (status, head, _) = fetch(&api, "/v1/whoami", Some("later"));
+            assert_eq!(status, 503);
+            assert!(head.lines().any(|l| l == "Retry-After: 3600"), "{head}");
+        }
+        let (status, head, _) = fetch(&api, "/v1/whoami", Some("laterdate"));
+        assert_eq!(status, 503);
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap()
+                .to_string()
+        };
+        assert!(header("Retry-After: ").ends_with(" GMT"), "{head}");
+        assert!(header("Date: ").ends_with(" GMT"), "{head}");
+        let epoch = std::time::UNIX_EPOCH;
+        assert_eq!(
+            http_date(epoch + Duration::from_secs(1_796_700_180)),
+            "Tue, 08 Dec 2026 03:23:00 GMT"
+        );
+        assert_eq!(
+            http_date(epoch + Duration::from_secs(951_782_400)),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+    }
+
+    #[test]
     fn hang_never_answers_and_closes_when_dropped() {
         let api = MockApi::start();
         let mut stream = get(&api, "/v1/whoami", Some("hang-1"));
@@ -638,7 +746,7 @@ mod tests {
         api.set_slow_ms(300);
         let started = Instant::now();
         thread::scope(|s| {
-            for i in 0..40 {
+            for i in 0..300 {
                 let api = &api;
                 s.spawn(move || {
                     let token = format!("slow-{i}");
@@ -646,12 +754,13 @@ mod tests {
                 });
             }
         });
+        // One after another would take 90 s; generous for a loaded machine.
         assert!(
-            started.elapsed() < Duration::from_secs(3),
+            started.elapsed() < Duration::from_secs(15),
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(api.requests().len(), 40);
+        assert_eq!(api.requests().len(), 300);
     }
 
     #[test]
