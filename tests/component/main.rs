@@ -19,6 +19,8 @@ mod mcp;
 mod network;
 mod python_env;
 mod python_host;
+#[cfg(unix)]
+mod registry;
 mod release_workflow;
 #[cfg(unix)]
 mod releases;
