@@ -20,6 +20,8 @@ mod network;
 mod network_load;
 mod python_env;
 mod python_host;
+#[cfg(unix)]
+mod registry;
 mod release_workflow;
 #[cfg(unix)]
 mod releases;

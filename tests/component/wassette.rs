@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use contree_host::MockApi;
 use contree_host::harness::python::run_limited;
 use contree_host::harness::support::{assert_no_token, token};
 use contree_host::harness::tool_component_path;
 use contree_host::harness::wassette::Wassette;
+use contree_host::{MockApi, Outcome};
 use serde_json::{Value, json};
 
 use crate::common::sha16;
@@ -32,7 +32,7 @@ use crate::python_env;
 use contree_host::harness::support::TYPED_FUNCTIONS as FUNCTIONS;
 
 /// A Wassette installation of the tool build with a state of its own.
-struct Rig {
+pub(crate) struct Rig {
     wassette: &'static Wassette,
     dir: tempfile::TempDir,
     /// The component's id: the file stem of the loaded component.
@@ -41,7 +41,7 @@ struct Rig {
     /// Every frame of the last session (tee.py's JSON lines).
     last_frames: String,
     /// Variables Wassette itself runs with, beside its own home.
-    extra_env: Vec<(&'static str, String)>,
+    pub(crate) extra_env: Vec<(&'static str, String)>,
 }
 
 impl Rig {
@@ -83,7 +83,7 @@ impl Rig {
     }
 
     /// A Wassette state of its own, with nothing loaded or granted yet.
-    fn bare(purpose: &str) -> Option<Rig> {
+    pub(crate) fn bare(purpose: &str) -> Option<Rig> {
         let wassette = Wassette::get(purpose)?;
         let dir = tempfile::tempdir().unwrap();
         for sub in ["home", "components", "config"] {
@@ -126,7 +126,16 @@ impl Rig {
 
     /// `wassette ARGS --component-dir DIR`, which must succeed and print
     /// JSON; neither stream may carry a piece of a token.
-    fn cli(&mut self, args: &[&str]) -> Value {
+    pub(crate) fn cli(&mut self, args: &[&str]) -> Value {
+        let out = self.try_cli(args);
+        assert_eq!(out.code, 0, "wassette {args:?}:\n{}", out.stderr);
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("wassette {args:?} printed no JSON ({e}):\n{}", out.stdout))
+    }
+
+    /// `wassette ARGS --component-dir DIR`, whatever its exit; neither stream
+    /// may carry a piece of a token.
+    pub(crate) fn try_cli(&mut self, args: &[&str]) -> Outcome {
         let mut cmd = self.wassette.command();
         cmd.args(args)
             .arg("--component-dir")
@@ -143,9 +152,7 @@ impl Rig {
         let what = format!("the output of wassette {}", args[..2].join(" "));
         assert_no_token(&what, &out.stdout);
         assert_no_token(&what, &out.stderr);
-        assert_eq!(out.code, 0, "wassette {args:?}:\n{}", out.stderr);
-        serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("wassette {args:?} printed no JSON ({e}):\n{}", out.stdout))
+        out
     }
 
     /// One MCP session of the SDK's `ClientSession` with `wassette run`

@@ -5,6 +5,7 @@
 pub mod faults;
 pub mod mock_api;
 pub mod python;
+pub mod registry;
 pub mod sandbox;
 pub mod support;
 pub mod tinyproxy;

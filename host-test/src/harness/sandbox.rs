@@ -232,6 +232,16 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        self.run_stock_wasmtime_component(super::component_path(), args)
+    }
+
+    /// [`Sandbox::run_stock_wasmtime`] with another component file (one
+    /// pulled from a registry, say).
+    pub fn run_stock_wasmtime_component<I, S>(&self, wasm: &Path, args: I) -> Option<Outcome>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let wasmtime = super::wasmtime_cli()?;
         let mut cmd = Command::new(wasmtime);
         cmd.args(["run", "-S", "http"]);
@@ -241,7 +251,7 @@ impl Sandbox {
         for (k, v) in self.run_env() {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
-        cmd.arg(super::component_path());
+        cmd.arg(wasm);
         cmd.args(args.into_iter().map(|a| a.as_ref().to_string()));
         cmd.env_clear()
             .stdin(Stdio::piped())
