@@ -229,6 +229,9 @@ fn contree_mcp_and_contree_sdk_read_our_profiles_as_we_meant_them() {
     );
     let ini = sb.read_file("auth.ini").unwrap();
     assert!(ini.contains(&pct.replace('%', "%%")), "{}", redacted(&sb));
+    // What we meant is the token as given, not as escaped.
+    let b = meant(&sb).into_iter().find(|r| r["name"] == "b").unwrap();
+    assert_eq!(b["token_sha256"], json!(sha16(&pct)));
     assert_read_as_meant(&venv, &sb, "a jwt save with a % token");
 
     saved(
