@@ -10,6 +10,8 @@
 //! - `corpus`: the hand-written files of `tests/corpus/`, read by both.
 //! - `differences`: where we differ on purpose, each difference named once;
 //!   nothing else is normalized.
+//! - `other_tools`: contree-mcp's `Config` and contree-sdk's
+//!   `read_ini_profile` read what we write, and we what contree-mcp writes.
 //! - `unlisted`: where we differ and nothing documents it; these tests
 //!   assert the reference behaviour.
 //!
@@ -22,6 +24,7 @@ mod corpus;
 mod differences;
 mod headers;
 mod list;
+mod other_tools;
 mod python;
 mod retries;
 mod save;
