@@ -11,7 +11,8 @@ use crate::http::{Outcome, Request, Transport};
 use crate::sanitize::Redactor;
 use crate::whoami::{self, Next, REQUIRED_PERMISSION, RetryPolicy, Verdict};
 
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A probe's own deadline: its retry policy's budget, retries included.
+pub const PROBE_TIMEOUT: Duration = RetryPolicy::PROBE.budget;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeStatus {
