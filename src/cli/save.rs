@@ -193,9 +193,12 @@ pub fn run(
         let (what, flags): (Vec<_>, Vec<_>) = outcome
             .kept
             .iter()
-            .map(|kept| match kept {
-                Kept::Url => ("URL", "-u/--url"),
-                Kept::Project => ("project", "-P/--project"),
+            .map(|&kept| {
+                let flag = match kept {
+                    Kept::Url => "-u/--url",
+                    Kept::Project => "-P/--project",
+                };
+                (kept.as_str(), flag)
             })
             .unzip();
         console.log(
