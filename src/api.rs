@@ -153,6 +153,23 @@ impl Kept {
             Kept::Project => "project",
         }
     }
+
+    /// What replacing a saved profile (its type, URL and project; empty
+    /// when it has none) with a profile of `auth_type` keeps when the
+    /// request leaves it out: the same type only, and a project for iam.
+    pub fn of_saved(auth_type: AuthType, saved_type: &str, url: &str, project: &str) -> Vec<Kept> {
+        if saved_type != auth_type.as_str() {
+            return Vec::new();
+        }
+        let mut kept = Vec::new();
+        if !url.is_empty() {
+            kept.push(Kept::Url);
+        }
+        if auth_type == AuthType::Iam && !project.is_empty() {
+            kept.push(Kept::Project);
+        }
+        kept
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -457,22 +474,30 @@ fn keep_saved_values(
     mut request: SaveRequest,
     saved: Option<&Profile>,
 ) -> (SaveRequest, Vec<Kept>) {
-    let mut kept = Vec::new();
-    let Some(saved) = saved.filter(|s| s.auth_type == request.auth_type.as_str()) else {
-        return (request, kept);
+    let Some(saved) = saved else {
+        return (request, Vec::new());
     };
+    let saved_project = saved.project.as_deref().unwrap_or("");
+    let keepable = Kept::of_saved(
+        request.auth_type,
+        &saved.auth_type,
+        &saved.url,
+        saved_project,
+    );
     let missing = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
-    if missing(&request.url) && !saved.url.is_empty() {
-        request.url = Some(saved.url.clone());
-        request.allow_insecure_http |= saved.allow_insecure_http;
-        kept.push(Kept::Url);
-    }
-    if request.auth_type == AuthType::Iam
-        && missing(&request.project)
-        && let Some(project) = saved.project.clone().filter(|p| !p.is_empty())
-    {
-        request.project = Some(project);
-        kept.push(Kept::Project);
+    let mut kept = Vec::new();
+    for value in keepable {
+        match value {
+            Kept::Url if missing(&request.url) => {
+                request.url = Some(saved.url.clone());
+                request.allow_insecure_http |= saved.allow_insecure_http;
+            }
+            Kept::Project if missing(&request.project) => {
+                request.project = Some(saved_project.to_string());
+            }
+            _ => continue,
+        }
+        kept.push(value);
     }
     (request, kept)
 }

@@ -15,7 +15,7 @@ use crate::cli::log::Level;
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{self, AuthType, Secret};
 use crate::config::variables::one_of;
-use crate::error::{AuthError, Fix};
+use crate::error::{AuthError, Fix, with_step};
 use crate::http::wasi::WasiHttp;
 use crate::probe::ProbeStatus;
 
@@ -169,14 +169,6 @@ fn spell(fix: &Fix) -> String {
     }
 }
 
-/// A message with this face's next step.
-fn with_step(message: String, fix: Option<Fix>) -> String {
-    match fix {
-        Some(fix) => format!("{message}: {}", spell(&fix)),
-        None => message,
-    }
-}
-
 impl From<AuthError> for wit::AuthError {
     fn from(err: AuthError) -> Self {
         // `not-found` and `already-exists` are their own next steps (the
@@ -188,7 +180,7 @@ impl From<AuthError> for wit::AuthError {
             AuthError::InvalidInput { field, message, .. } => {
                 wit::AuthError::InvalidInput(wit::InvalidField {
                     field,
-                    message: with_step(message, fix),
+                    message: with_step(message, fix.as_ref(), spell),
                 })
             }
             AuthError::ConfigParse {
@@ -211,7 +203,9 @@ impl From<AuthError> for wit::AuthError {
             AuthError::Network(m) => wit::AuthError::Network(m),
             AuthError::Timeout(m) => wit::AuthError::Timeout(m),
             AuthError::Io(m) => wit::AuthError::Io(m),
-            AuthError::NotGranted { message, .. } => wit::AuthError::Io(with_step(message, fix)),
+            AuthError::NotGranted { message, .. } => {
+                wit::AuthError::Io(with_step(message, fix.as_ref(), spell))
+            }
         }
     }
 }
@@ -253,10 +247,7 @@ impl wit::Guest for Component {
                         ProbeStatus::Error => wit::ProbeStatus::Error,
                         ProbeStatus::Offline => wit::ProbeStatus::Offline,
                     },
-                    detail: entry
-                        .probe
-                        .detail
-                        .map(|detail| with_step(detail, entry.probe.fix)),
+                    detail: entry.probe.reason(spell),
                 })
                 .collect(),
             active: listing.active_exists.then(|| listing.active.clone()),

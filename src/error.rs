@@ -132,10 +132,20 @@ impl AuthError {
     /// The message and the next step in the core's words: what a face
     /// with no spelling of its own shows.
     pub fn with_next_step(&self) -> String {
-        match self.fix() {
-            Some(fix) => format!("{self}: {}", fix.words()),
-            None => self.to_string(),
-        }
+        with_step(self, self.fix().as_ref(), Fix::words)
+    }
+}
+
+/// `message`, then the next step as one face spells it: how every face
+/// joins the two.
+pub fn with_step(
+    message: impl fmt::Display,
+    fix: Option<&Fix>,
+    spell: impl FnOnce(&Fix) -> String,
+) -> String {
+    match fix {
+        Some(fix) => format!("{message}: {}", spell(fix)),
+        None => message.to_string(),
     }
 }
 

@@ -6,12 +6,13 @@
 use std::time::{Duration, SystemTime};
 
 use crate::config::profile::{Profile, Secret};
-use crate::error::Fix;
+use crate::error::{self, Fix};
 use crate::http::{Outcome, Request, Transport};
 use crate::sanitize::Redactor;
 use crate::whoami::{self, Next, REQUIRED_PERMISSION, RetryPolicy, Verdict};
 
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A probe's own deadline: its retry policy's budget, retries included.
+pub const PROBE_TIMEOUT: Duration = RetryPolicy::PROBE.budget;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeStatus {
@@ -45,6 +46,12 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// The detail, then the next step as one face spells it.
+    pub fn reason(&self, spell: impl FnOnce(&Fix) -> String) -> Option<String> {
+        let detail = self.detail.as_deref()?;
+        Some(error::with_step(detail, self.fix.as_ref(), spell))
+    }
+
     fn new(status: ProbeStatus, detail: impl Into<String>) -> Probe {
         Probe {
             status,

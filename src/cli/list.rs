@@ -120,11 +120,7 @@ fn check(console: &mut Console<'_, '_>, listing: &Listing) -> i32 {
 /// profile's values say what it is (`ls` takes no `--allow-insecure-http`:
 /// the profile is saved again with it).
 fn reason(probe: &Probe) -> Option<String> {
-    let detail = probe.detail.as_deref()?;
-    Some(match &probe.fix {
-        Some(fix) => format!("{detail}: {}", words::spell(fix, At::Elsewhere)),
-        None => detail.to_string(),
-    })
+    probe.reason(|fix| words::spell(fix, At::Elsewhere))
 }
 
 /// One row per profile, keys in the reference's order (plus `detail` where the format allows).

@@ -119,12 +119,9 @@ pub fn run(
     let exists = saved.is_some();
     // Replacing a profile of the same type keeps its URL and project when
     // nothing gives them (the core's rule): nothing to ask for.
-    let keeps = saved
-        .filter(|s| s.auth_type == options.auth_type.as_str())
-        .map_or(Keeps::default(), |s| Keeps {
-            url: !s.url.is_empty(),
-            project: !s.project.is_empty(),
-        });
+    let keeps = saved.map_or_else(Vec::new, |s| {
+        Kept::of_saved(options.auth_type, &s.auth_type, &s.url, &s.project)
+    });
     let action = if exists { "Updating" } else { "Setting" };
     console.log(
         Level::Info,
@@ -142,7 +139,7 @@ pub fn run(
     }
     // Only a host that said so hides what is typed (a component cannot).
     let hidden_input = env.get(HIDDEN_INPUT_VAR) == Some("1");
-    let request = match ask_for_the_rest(console, options, exists, keeps, hidden_input) {
+    let request = match ask_for_the_rest(console, options, exists, &keeps, hidden_input) {
         Ok(request) => request,
         Err(code) => return code,
     };
@@ -193,9 +190,12 @@ pub fn run(
         let (what, flags): (Vec<_>, Vec<_>) = outcome
             .kept
             .iter()
-            .map(|kept| match kept {
-                Kept::Url => ("URL", "-u/--url"),
-                Kept::Project => ("project", "-P/--project"),
+            .map(|&kept| {
+                let flag = match kept {
+                    Kept::Url => "-u/--url",
+                    Kept::Project => "-P/--project",
+                };
+                (kept.as_str(), flag)
             })
             .unzip();
         console.log(
@@ -249,14 +249,6 @@ fn shell_word(name: &str) -> String {
     }
 }
 
-/// Which values of the profile being replaced the core keeps when nothing
-/// gives them, so that they are not asked for.
-#[derive(Debug, Clone, Copy, Default)]
-struct Keeps {
-    url: bool,
-    project: bool,
-}
-
 const URL_PROMPT: &str = "URL: ";
 const PROJECT_PROMPT: &str = "Project ID: ";
 
@@ -271,7 +263,8 @@ fn ask_for_the_rest(
     console: &mut Console<'_, '_>,
     options: SaveOptions,
     exists: bool,
-    keeps: Keeps,
+    // What the core keeps of the profile being replaced: not asked for.
+    keeps: &[Kept],
     hidden_input: bool,
 ) -> Result<SaveRequest, i32> {
     let token = match options.token {
@@ -305,7 +298,7 @@ fn ask_for_the_rest(
     let url = match options.url.take(console, "URL") {
         Some(url) => Some(url),
         // The core fills in the saved URL, or the public API's for iam.
-        None if is_iam || keeps.url => None,
+        None if is_iam || keeps.contains(&Kept::Url) => None,
         None => match console
             .ask(Prompt::Line(URL_PROMPT))
             .map(|u| u.trim().to_string())
@@ -320,7 +313,7 @@ fn ask_for_the_rest(
     let project = if is_iam {
         match options.project.take(console, "project") {
             Some(project) => Some(project),
-            None if keeps.project => None,
+            None if keeps.contains(&Kept::Project) => None,
             None => match console.ask(Prompt::Line(PROJECT_PROMPT)) {
                 Some(project) => Some(project.trim().to_string()),
                 None => return Err(console.ended_at(PROJECT_PROMPT, PROJECT_ADVICE)),

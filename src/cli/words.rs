@@ -3,7 +3,7 @@
 //! only how to get past it here, chosen by the error's data, never by its
 //! text.
 
-use crate::error::{AuthError, Fix};
+use crate::error::{AuthError, Fix, with_step};
 use crate::python::repr;
 
 /// Where the fix is given: while saving, the flags are at hand; from `ls`,
@@ -64,8 +64,7 @@ pub fn message(err: &AuthError, at: At<'_>) -> String {
             "{url_source} needs a URL that starts with http:// or https:// (got {})",
             repr(url)
         ),
-        (Some(fix), _) => format!("{err}: {}", spell(&fix, at)),
-        (None, _) => err.to_string(),
+        (fix, _) => with_step(err, fix.as_ref(), |fix| spell(fix, at)),
     }
 }
 

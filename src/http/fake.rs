@@ -37,7 +37,8 @@ impl<'a> FakeTransport<'a> {
         self.seen.borrow().clone()
     }
 
-    /// The deadline of every call so far, in order (one per `send_all`).
+    /// The deadline of every call so far, in order (one per `send_each`;
+    /// its retries are not calls).
     pub fn timeouts(&self) -> Vec<Duration> {
         self.timeouts.borrow().clone()
     }

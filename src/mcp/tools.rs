@@ -11,8 +11,7 @@ use crate::cli::log::Level;
 use crate::config::env::{Environment, PROJECT_VARS, TOKEN_VARS, URL_VARS};
 use crate::config::profile::{AUTH_TYPE_IAM, AuthType, DEFAULT_PROFILE, Secret};
 use crate::config::variables::one_of;
-use crate::error::{AuthError, Fix};
-use crate::probe::Probe;
+use crate::error::{AuthError, Fix, with_step};
 use crate::sanitize::escape_controls;
 
 /// Log lines a call produced, with their levels: progress at `[INFO]`,
@@ -351,7 +350,7 @@ fn run(
                 .map(|entry| {
                     let mut row = profile_content(&entry.profile);
                     row["status"] = json!(entry.probe.status.as_str());
-                    row["detail"] = json!(reason(&entry.probe));
+                    row["detail"] = json!(entry.probe.reason(spell));
                     row
                 })
                 .collect();
@@ -523,19 +522,7 @@ pub fn spell(fix: &Fix) -> String {
 
 /// An error's text: the core's message, then this face's next step.
 pub fn message(err: &AuthError) -> String {
-    match err.fix() {
-        Some(fix) => format!("{err}: {}", spell(&fix)),
-        None => err.to_string(),
-    }
-}
-
-/// A probe's reason, with the next step in this face's words.
-fn reason(probe: &Probe) -> Option<String> {
-    let detail = probe.detail.as_deref()?;
-    Some(match &probe.fix {
-        Some(fix) => format!("{detail}: {}", spell(fix)),
-        None => detail.to_string(),
-    })
+    with_step(err, err.fix().as_ref(), spell)
 }
 
 /// The keys and values of a `contree -f json auth ls` row.
