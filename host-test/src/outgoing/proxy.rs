@@ -106,17 +106,14 @@ pub struct Proxies {
 
 impl Proxies {
     pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Proxies {
-        let first = |names: &[&str]| {
-            names.iter().find_map(|name| {
-                let value = var(name).filter(|v| !v.trim().is_empty())?;
-                Some(Proxy::parse(name, value.trim()))
-            })
+        let proxy = |names: &[&'static str]| {
+            first_set(var, names).map(|(name, value)| Proxy::parse(name, value.trim()))
         };
         Proxies {
-            https: first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
-            http: first(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]),
-            no_proxy: first_value(var, &["no_proxy", "NO_PROXY"])
-                .map(|v| NoProxy::parse(&v))
+            https: proxy(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
+            http: proxy(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]),
+            no_proxy: first_set(var, &["no_proxy", "NO_PROXY"])
+                .map(|(_, value)| NoProxy::parse(&value))
                 .unwrap_or_default(),
         }
     }
@@ -134,10 +131,15 @@ impl Proxies {
     }
 }
 
-fn first_value(var: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|name| var(name).filter(|v| !v.trim().is_empty()))
+/// The first of `names` set to something other than blanks, and its value.
+fn first_set<'a>(
+    var: &dyn Fn(&str) -> Option<String>,
+    names: &[&'a str],
+) -> Option<(&'a str, String)> {
+    names.iter().find_map(|name| {
+        let value = var(name).filter(|v| !v.trim().is_empty())?;
+        Some((*name, value))
+    })
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
