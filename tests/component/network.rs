@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use contree_host::harness::support::in_ci;
+use contree_host::harness::support::{in_ci, refusing_port};
 use contree_host::harness::tinyproxy::{self, TinyProxy};
 use contree_host::{MockApi, Sandbox};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -368,7 +368,8 @@ fn no_proxy_goes_direct_and_a_failing_proxy_is_named_without_its_password() {
     assert_has(&detail, "it refused the credentials in the proxy URL");
     assert_lacks(&detail, wrong);
 
-    let down = format!("http://127.0.0.1:{}", tinyproxy::free_port().unwrap());
+    let refusing = refusing_port();
+    let down = format!("http://127.0.0.1:{}", refusing.port());
     sb.host_env("HTTPS_PROXY", with_credentials(&down, PROXY_PASSWORD));
     let (status, detail) = listed(&sb);
     assert_eq!(status, "error");
