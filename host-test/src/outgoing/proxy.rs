@@ -45,11 +45,14 @@ impl Proxy {
             }
             None => value,
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => (Some(userinfo), hostport),
-            None => (None, authority),
+        // The credentials end at the last `@`, even where a password holds
+        // an unescaped `/`, `?` or `#`: cut at those first, a piece of the
+        // password would become the host or port shown in errors.
+        let (userinfo, rest) = match rest.rsplit_once('@') {
+            Some((userinfo, rest)) => (Some(userinfo), rest),
+            None => (None, rest),
         };
+        let hostport = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let (host, port) = split_host_port(hostport)
             .ok_or_else(|| format!("{var}: the proxy's port is not a number"))?;
         if host.is_empty() {
@@ -336,6 +339,20 @@ mod tests {
         assert!(!err.contains("secret"), "{err}");
         let err = Proxy::parse("HTTPS_PROXY", "http://u:secret@h:port").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn a_password_with_an_unescaped_slash_or_hash_is_never_taken_for_the_host() {
+        for (url, plain) in [
+            ("http://u:12/34@proxy.corp:3128", "u:12/34"),
+            ("http://u:56#78@proxy.corp:3128/", "u:56#78"),
+            ("u:9?0@proxy.corp:3128", "u:9?0"),
+        ] {
+            let proxy = Proxy::parse("HTTPS_PROXY", url).unwrap();
+            assert_eq!(proxy.to_string(), "http://proxy.corp:3128", "{url}");
+            let basic = format!("Basic {}", base64(plain.as_bytes()));
+            assert_eq!(proxy.authorization(), Some(basic.as_str()), "{url}");
+        }
     }
 
     #[test]
