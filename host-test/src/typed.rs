@@ -101,7 +101,7 @@ impl TypedRunner {
                 .with_context(|| format!("opening {} for the component", host.display()))?;
         }
         let host = TypedHost {
-            host: Host::new(builder.build()),
+            host: Host::new(builder),
             stdout,
             stderr,
         };

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use contree_host::harness::support::in_ci;
+use contree_host::harness::support::{in_ci, refusing_port};
 use contree_host::harness::tinyproxy::{self, TinyProxy};
+use contree_host::typed::{AuthError, AuthType, SaveRequest};
 use contree_host::{MockApi, Sandbox};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -228,6 +229,32 @@ fn without_the_company_ca_the_launcher_says_the_machine_does_not_trust_it() {
     assert_has(&out.stderr, "not trusted by this machine's store");
 }
 
+/// Typed calls go through the same sender (the machine's CAs), so a
+/// refused certificate is worded as the launcher words it, not as a host
+/// with roots of its own (which would send the user to the launcher).
+/// Fails on the code before: the typed host did not say it trusts the
+/// machine's CAs.
+#[test]
+fn a_typed_save_refused_by_tls_says_the_machine_does_not_trust_the_certificate() {
+    let api = TlsApi::start();
+    let sb = Sandbox::new();
+    let request = SaveRequest {
+        name: "a".to_string(),
+        token: Some(token("ok")),
+        url: Some(api.url("localhost")),
+        auth_type: AuthType::Jwt,
+        project: None,
+        overwrite: false,
+        allow_insecure_http: false,
+    };
+    let message = match sb.typed().save_profile(&request).unwrap() {
+        Err(AuthError::Network(message)) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_has(&message, "not trusted by this machine's store");
+    assert_lacks(&message, "may not be trusted by this host");
+}
+
 /// Under the stock CLI (built-in roots, no way to add a CA) the detail
 /// says the host may not trust the certificate and names what would.
 /// Fails on the old code.
@@ -368,7 +395,8 @@ fn no_proxy_goes_direct_and_a_failing_proxy_is_named_without_its_password() {
     assert_has(&detail, "it refused the credentials in the proxy URL");
     assert_lacks(&detail, wrong);
 
-    let down = format!("http://127.0.0.1:{}", tinyproxy::free_port().unwrap());
+    let refusing = refusing_port();
+    let down = format!("http://127.0.0.1:{}", refusing.port());
     sb.host_env("HTTPS_PROXY", with_credentials(&down, PROXY_PASSWORD));
     let (status, detail) = listed(&sb);
     assert_eq!(status, "error");

@@ -191,7 +191,7 @@ impl Drop for TinyProxy {
 }
 
 /// A loopback port nothing listens on (just now).
-pub fn free_port() -> Result<u16, String> {
+fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }

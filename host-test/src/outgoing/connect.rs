@@ -41,23 +41,27 @@ pub async fn open(
     target: &Target<'_>,
     proxy: Option<&Proxy>,
 ) -> Result<Box<dyn Stream>, Error> {
-    let Some(proxy) = proxy else {
-        let (host, port) = target.address();
-        let tcp = tcp(host, port).await.map_err(server_error)?;
-        return secure(network, target, tcp).await;
+    let tcp = match proxy {
+        None => {
+            let (host, port) = target.address();
+            tcp(host, port).await.map_err(server_error)?
+        }
+        Some(proxy) => {
+            let (host, port) = proxy.address();
+            let mut tcp = tcp(&host, port)
+                .await
+                .map_err(|failure| proxy_error(proxy, failure))?;
+            // Plain http goes to the proxy itself, in absolute form (see `send`).
+            if target.https {
+                tunnel(&mut tcp, proxy, target).await?;
+            }
+            tcp
+        }
     };
-    let (host, port) = proxy.address();
-    let mut tcp = tcp(&host, port)
-        .await
-        .map_err(|failure| proxy_error(proxy, failure))?;
-    if !target.https {
-        // Plain http goes to the proxy in absolute form (see `send`).
-        return Ok(Box::new(tcp));
-    }
-    tunnel(&mut tcp, proxy, target).await?;
     secure(network, target, tcp).await
 }
 
+/// TLS over `tcp` for an `https://` target; plain `tcp` otherwise.
 async fn secure(
     network: &Network,
     target: &Target<'_>,

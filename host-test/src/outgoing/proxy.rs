@@ -45,11 +45,14 @@ impl Proxy {
             }
             None => value,
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => (Some(userinfo), hostport),
-            None => (None, authority),
+        // The credentials end at the last `@`, even where a password holds
+        // an unescaped `/`, `?` or `#`: cut at those first, a piece of the
+        // password would become the host or port shown in errors.
+        let (userinfo, rest) = match rest.rsplit_once('@') {
+            Some((userinfo, rest)) => (Some(userinfo), rest),
+            None => (None, rest),
         };
+        let hostport = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let (host, port) = split_host_port(hostport)
             .ok_or_else(|| format!("{var}: the proxy's port is not a number"))?;
         if host.is_empty() {
@@ -106,17 +109,14 @@ pub struct Proxies {
 
 impl Proxies {
     pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Proxies {
-        let first = |names: &[&str]| {
-            names.iter().find_map(|name| {
-                let value = var(name).filter(|v| !v.trim().is_empty())?;
-                Some(Proxy::parse(name, value.trim()))
-            })
+        let proxy = |names: &[&'static str]| {
+            first_set(var, names).map(|(name, value)| Proxy::parse(name, value.trim()))
         };
         Proxies {
-            https: first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
-            http: first(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]),
-            no_proxy: first_value(var, &["no_proxy", "NO_PROXY"])
-                .map(|v| NoProxy::parse(&v))
+            https: proxy(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
+            http: proxy(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]),
+            no_proxy: first_set(var, &["no_proxy", "NO_PROXY"])
+                .map(|(_, value)| NoProxy::parse(&value))
                 .unwrap_or_default(),
         }
     }
@@ -134,10 +134,15 @@ impl Proxies {
     }
 }
 
-fn first_value(var: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|name| var(name).filter(|v| !v.trim().is_empty()))
+/// The first of `names` set to something other than blanks, and its value.
+fn first_set<'a>(
+    var: &dyn Fn(&str) -> Option<String>,
+    names: &[&'a str],
+) -> Option<(&'a str, String)> {
+    names.iter().find_map(|name| {
+        let value = var(name).filter(|v| !v.trim().is_empty())?;
+        Some((*name, value))
+    })
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -334,6 +339,20 @@ mod tests {
         assert!(!err.contains("secret"), "{err}");
         let err = Proxy::parse("HTTPS_PROXY", "http://u:secret@h:port").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn a_password_with_an_unescaped_slash_or_hash_is_never_taken_for_the_host() {
+        for (url, plain) in [
+            ("http://u:12/34@proxy.corp:3128", "u:12/34"),
+            ("http://u:56#78@proxy.corp:3128/", "u:56#78"),
+            ("u:9?0@proxy.corp:3128", "u:9?0"),
+        ] {
+            let proxy = Proxy::parse("HTTPS_PROXY", url).unwrap();
+            assert_eq!(proxy.to_string(), "http://proxy.corp:3128", "{url}");
+            let basic = format!("Basic {}", base64(plain.as_bytes()));
+            assert_eq!(proxy.authorization(), Some(basic.as_str()), "{url}");
+        }
     }
 
     #[test]

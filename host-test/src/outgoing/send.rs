@@ -21,6 +21,7 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 use super::Network;
 use super::connect::{self, Target};
+use super::proxy::Proxy;
 
 /// wasmtime-wasi-http's own default for a timeout the guest leaves unset.
 const UNSET_TIMEOUT: Duration = Duration::from_secs(600);
@@ -64,15 +65,15 @@ pub async fn send(
     // Plain http through a proxy goes in absolute form, with the proxy's
     // credentials; everything else in origin form (the path).
     let clear_proxy = proxy.filter(|_| !https);
-    match clear_proxy.and_then(|proxy| proxy.authorization()) {
-        Some(credentials) => {
+    match clear_proxy.map(Proxy::authorization) {
+        None => *request.uri_mut() = origin_form(&uri),
+        Some(None) => {}
+        Some(Some(credentials)) => {
             let value = HeaderValue::from_str(credentials).map_err(|_| {
                 Error::InternalError(Some("the proxy's credentials are not valid".to_string()))
             })?;
             request.headers_mut().insert(PROXY_AUTHORIZATION, value);
         }
-        None if clear_proxy.is_none() => *request.uri_mut() = origin_form(&uri),
-        None => {}
     }
 
     // Drive the connection while waiting for the answer's head.

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use contree_auth::workspace::MACHINE_TRUST_VAR;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
@@ -148,9 +147,6 @@ impl Runner {
     ) -> anyhow::Result<Outcome> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(&spec.args).envs(&spec.env);
-        // Every run here sends through the launcher's sender, which trusts
-        // the machine's CAs: the component words a TLS failure by it.
-        builder.env(MACHINE_TRUST_VAR, "1");
         for (host, guest) in &spec.preopens {
             builder
                 .preopened_dir(host, guest, FsPerms::ReadWrite)
@@ -176,7 +172,7 @@ impl Runner {
         };
         customize(&mut builder);
 
-        let host = Host::for_run(builder.build(), extension, spec.network);
+        let host = Host::for_run(builder, extension, spec.network);
         let mut store = Store::new(&self.engine, host);
         let command: Command = self
             .pre

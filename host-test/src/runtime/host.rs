@@ -4,9 +4,10 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use contree_auth::workspace::MACHINE_TRUST_VAR;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::outgoing::{Network, Sender};
@@ -31,15 +32,22 @@ pub struct Host {
 impl Host {
     /// A store whose requests use the network settings of an empty
     /// environment (the system's CAs, no proxy).
-    pub fn new(wasi: WasiCtx) -> Host {
+    pub fn new(wasi: WasiCtxBuilder) -> Host {
         Host::for_run(wasi, None, Arc::default())
     }
 
     /// The same, carrying `extension` for the run, its requests sent with
-    /// `network`'s settings.
-    pub fn for_run(wasi: WasiCtx, extension: Option<Extension>, network: Arc<Network>) -> Host {
+    /// `network`'s settings. The guest is told that its requests trust the
+    /// machine's CAs ([`MACHINE_TRUST_VAR`]), as this sender does, so it
+    /// words a TLS failure by it.
+    pub fn for_run(
+        mut wasi: WasiCtxBuilder,
+        extension: Option<Extension>,
+        network: Arc<Network>,
+    ) -> Host {
+        wasi.env(MACHINE_TRUST_VAR, "1");
         Host {
-            wasi,
+            wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             extension,
