@@ -190,8 +190,10 @@ impl Drop for TinyProxy {
     }
 }
 
-/// A loopback port nothing listens on (just now).
-fn free_port() -> Result<u16, String> {
+/// A loopback port nothing listens on (just now), for a server the test
+/// starts next (tinyproxy, the registry); a test that needs a port that
+/// stays refused uses `support::refusing_port`.
+pub(super) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
