@@ -2,7 +2,9 @@
 //! sandboxed config home to run the component in, a loopback stand-in for the
 //! ConTree API, and the helpers every test suite shares.
 
+pub mod debian;
 pub mod faults;
+pub mod local_server;
 pub mod mock_api;
 pub mod python;
 pub mod registry;

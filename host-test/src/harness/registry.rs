@@ -9,21 +9,18 @@
 //! Under `CI=true` a registry that cannot be set up fails the test.
 
 use std::fs::{self, File};
-use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::python;
+use super::debian;
+use super::local_server::{free_port, wait_listening};
 use super::support::in_ci;
-use super::tinyproxy::free_port;
-use super::wassette::fetch_debian_package;
 
 const SUITE: &str = "bookworm";
 const PACKAGE: &str = "docker-registry";
 pub const VERSION: &str = "2.8.2+ds1-1";
-const READY_MARK: &str = ".contree-registry-ready";
 const BINARY: &str = "usr/bin/docker-registry";
 
 /// The registry's binary, fetched once per machine. `None` (after saying
@@ -48,34 +45,8 @@ fn set_up() -> Result<PathBuf, String> {
     if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         return Err("the Debian package is for x86_64 Linux".into());
     }
-    let target = python::target_dir();
-    let dir = target.join(format!("debian-{SUITE}-docker-registry"));
-    let binary = dir.join("root").join(BINARY);
-    let ready = || dir.join(READY_MARK).is_file() && binary.is_file();
-    if ready() {
-        return Ok(binary);
-    }
-    fs::create_dir_all(&target).map_err(|e| format!("creating {}: {e}", target.display()))?;
-    let lock_path = target.join(format!("debian-{SUITE}-docker-registry.lock"));
-    let lock =
-        File::create(&lock_path).map_err(|e| format!("creating {}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-    if ready() {
-        return Ok(binary);
-    }
-    if dir.exists() {
-        fs::remove_dir_all(&dir)
-            .map_err(|e| format!("removing the half-made {}: {e}", dir.display()))?;
-    }
-    eprintln!(
-        "fetching docker-registry {VERSION} into {} (once)",
-        dir.display()
-    );
-    fetch_debian_package(&dir, SUITE, PACKAGE, Some(VERSION))?;
-    fs::write(dir.join(READY_MARK), VERSION).map_err(|e| format!("marking it ready: {e}"))?;
-    drop(lock);
-    Ok(binary)
+    let root = debian::unpacked_once(SUITE, PACKAGE, Some(VERSION), BINARY)?;
+    Ok(root.join(BINARY))
 }
 
 /// A running registry, stopped when dropped; its storage goes with it.
@@ -125,23 +96,15 @@ impl Registry {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "docker-registry exited at once ({status}): {}",
-                    self.log()
-                ));
-            }
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Err(format!(
-            "docker-registry did not listen within 20 s: {}",
-            self.log()
-        ))
+        let log_file = self.dir.path().join("registry.log");
+        let log = || fs::read_to_string(&log_file).unwrap_or_default();
+        wait_listening(
+            &mut self.child,
+            self.port,
+            "docker-registry",
+            Duration::from_secs(20),
+            log,
+        )
     }
 
     /// `127.0.0.1:PORT`, the registry part of a reference.

@@ -12,21 +12,20 @@
 //!
 //! Under `CI=true` a tinyproxy that cannot be set up fails the test.
 
-use std::fs::{self, File};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::fs;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::python;
+use super::debian;
+use super::local_server::{free_port, wait_listening};
 use super::support::in_ci;
-use super::wassette::fetch_debian_package;
 
 const SUITE: &str = "bookworm";
 const PACKAGE: &str = "tinyproxy-bin";
 pub const VERSION: &str = "1.11.1-2.1+deb12u1";
-const READY_MARK: &str = ".contree-tinyproxy-ready";
 
 /// The unpacked package's root (`usr/bin/tinyproxy` under it), fetched once
 /// per machine. `None` (after saying why `purpose` is skipped) when it cannot
@@ -50,31 +49,7 @@ fn set_up() -> Result<PathBuf, String> {
     if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         return Err("the Debian package is for x86_64 Linux".into());
     }
-    let target = python::target_dir();
-    let dir = target.join(format!("debian-{SUITE}-tinyproxy"));
-    let root = dir.join("root");
-    let ready = || dir.join(READY_MARK).is_file() && root.join("usr/bin/tinyproxy").is_file();
-    if ready() {
-        return Ok(root);
-    }
-    fs::create_dir_all(&target).map_err(|e| format!("creating {}: {e}", target.display()))?;
-    let lock_path = target.join(format!("debian-{SUITE}-tinyproxy.lock"));
-    let lock =
-        File::create(&lock_path).map_err(|e| format!("creating {}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-    if ready() {
-        return Ok(root);
-    }
-    if dir.exists() {
-        fs::remove_dir_all(&dir)
-            .map_err(|e| format!("removing the half-made {}: {e}", dir.display()))?;
-    }
-    eprintln!("fetching tinyproxy {VERSION} into {} (once)", dir.display());
-    fetch_debian_package(&dir, SUITE, PACKAGE, Some(VERSION))?;
-    fs::write(dir.join(READY_MARK), VERSION).map_err(|e| format!("marking it ready: {e}"))?;
-    drop(lock);
-    Ok(root)
+    debian::unpacked_once(SUITE, PACKAGE, Some(VERSION), "usr/bin/tinyproxy")
 }
 
 /// What a proxy started by a test allows.
@@ -153,23 +128,15 @@ impl TinyProxy {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "tinyproxy exited at once ({status}): {}",
-                    self.log()
-                ));
-            }
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Err(format!(
-            "tinyproxy did not listen within 10 s: {}",
-            self.log()
-        ))
+        let log_file = self.dir.path().join("tinyproxy.log");
+        let log = || fs::read_to_string(&log_file).unwrap_or_default();
+        wait_listening(
+            &mut self.child,
+            self.port,
+            "tinyproxy",
+            Duration::from_secs(10),
+            log,
+        )
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -188,12 +155,4 @@ impl Drop for TinyProxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A loopback port nothing listens on (just now), for a server the test
-/// starts next (tinyproxy, the registry); a test that needs a port that
-/// stays refused uses `support::refusing_port`.
-pub(super) fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
-    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
