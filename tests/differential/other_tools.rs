@@ -20,6 +20,7 @@ use contree_host::{MockApi, Sandbox};
 use serde_json::{Value, json};
 
 use crate::common::{ours, rows_of, sha16, token};
+use crate::python::controlled_env;
 
 const TOOLS: Packages<'static> = Packages {
     name: "py-venv-contree-mcp-0.5.0-sdk-0.3.6",
@@ -64,14 +65,11 @@ fn tools() -> Option<PathBuf> {
 fn script(venv: &Path, env: &[(&str, &Path)], spec: &Value) -> Value {
     let mut cmd = Command::new(venv.join("bin/python"));
     cmd.arg(workspace().join("tests/differential/other_tools.py"));
-    cmd.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.env("CONTREE_NO_UPDATE_CHECK", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.display().to_string()))
+        .collect();
+    controlled_env(&mut cmd, &env);
     let out = run_limited(cmd, spec.to_string().into_bytes(), Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("running other_tools.py: {e}"));
     assert_no_token("other_tools.py's stdout", &out.stdout);

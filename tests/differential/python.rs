@@ -58,7 +58,9 @@ pub fn run_python(script: &str, args: &[String], env: &[(String, String)]) -> Ou
     run_limited(cmd, Vec::new(), RUN_LIMIT).unwrap_or_else(|e| panic!("running Python: {e}"))
 }
 
-fn controlled_env(cmd: &mut Command, env: &[(String, String)]) {
+/// The environment every Python program of this suite runs in: only `env`,
+/// `PATH` and `CONTREE_NO_UPDATE_CHECK=1`, in a session of its own.
+pub(crate) fn controlled_env(cmd: &mut Command, env: &[(String, String)]) {
     cmd.env_clear();
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
